@@ -1,0 +1,1 @@
+export { LocalFile, type LocalFileArgs } from "./local-file.ts";
