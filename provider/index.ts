@@ -21,6 +21,10 @@ export type Method = "configure" | "check" | "diff" | "create" | "read" | "updat
 
 const KINDS: Record<string, () => Promise<KindOps>> = {
   LocalFile: async () => (await import("./local-file.ts")).localFileOps,
+  CondaSquashEnv: async () => (await import("./conda-squash-env.ts")).condaSquashEnvOps,
+  FilerArtifact: async () => (await import("./filer-artifact.ts")).filerArtifactOps,
+  FilerLink: async () => (await import("./filer-link.ts")).filerLinkOps,
+  JenkinsJob: async () => (await import("./jenkins-job.ts")).jenkinsJobOps,
 };
 
 export const KIND_NAMES: readonly string[] = Object.keys(KINDS);
@@ -69,7 +73,10 @@ export async function runOp(kind: string, method: Method, args: readonly unknown
       case "delete":
         return await ops.delete(args[0] as string, args[1] as Props, ctx);
       default:
-        throw new BacktestDeployError({ code: "BTD_PROVIDER_UNKNOWN_METHOD", reason: `unknown method ${method}` });
+        throw new BacktestDeployError({
+          code: "BTD_PROVIDER_UNKNOWN_METHOD",
+          reason: `unknown method ${method}`,
+        });
     }
   } catch (err) {
     throw toReportable(err, label, method);

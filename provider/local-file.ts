@@ -35,7 +35,10 @@ function sha256(text: string): string {
 export function validateLocalFile(news: Props): CheckFailure[] {
   const failures: CheckFailure[] = [];
   if (!isUnknown(news.path) && (typeof news.path !== "string" || news.path.length === 0)) {
-    failures.push({ property: "path", reason: `path must be a non-empty string, got ${JSON.stringify(news.path)}` });
+    failures.push({
+      property: "path",
+      reason: `path must be a non-empty string, got ${JSON.stringify(news.path)}`,
+    });
   }
   if (!isUnknown(news.content) && typeof news.content !== "string") {
     failures.push({ property: "content", reason: `content must be a string, got ${typeof news.content}` });
@@ -68,7 +71,11 @@ export const localFileOps: KindOps = {
     const i = inputs as unknown as LocalFileInputs;
     await writeAtomically(i.path, i.content);
     ctx.progress.step("create", `wrote ${i.path}`);
-    const outs: LocalFileOutputs = { ...i, sha256: sha256(i.content), schemaVersion: LOCAL_FILE_SCHEMA_VERSION };
+    const outs: LocalFileOutputs = {
+      ...i,
+      sha256: sha256(i.content),
+      schemaVersion: LOCAL_FILE_SCHEMA_VERSION,
+    };
     return { id: i.path, outs: outs as unknown as Props };
   },
 
@@ -89,7 +96,11 @@ export const localFileOps: KindOps = {
     const i = news as unknown as LocalFileInputs;
     await writeAtomically(i.path, i.content);
     ctx.progress.step("update", `rewrote ${i.path}`);
-    const outs: LocalFileOutputs = { ...i, sha256: sha256(i.content), schemaVersion: LOCAL_FILE_SCHEMA_VERSION };
+    const outs: LocalFileOutputs = {
+      ...i,
+      sha256: sha256(i.content),
+      schemaVersion: LOCAL_FILE_SCHEMA_VERSION,
+    };
     return { outs: outs as unknown as Props };
   },
 
@@ -99,4 +110,3 @@ export const localFileOps: KindOps = {
     ctx.progress.step("delete", `removed ${state.path}`);
   },
 };
-

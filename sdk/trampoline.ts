@@ -33,43 +33,57 @@ function makeProvider(kind: string): pulumi.dynamic.ResourceProvider {
   return {
     configure: (req) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "configure", [req.config]) as Promise<void>,
     check: (olds, news) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "check", [olds, news]) as Promise<pulumi.dynamic.CheckResult>,
     diff: (id, olds, news) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "diff", [id, olds, news]) as Promise<pulumi.dynamic.DiffResult>,
     create: (inputs) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "create", [inputs]) as Promise<pulumi.dynamic.CreateResult>,
     read: (id, props) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "read", [id, props]) as Promise<pulumi.dynamic.ReadResult>,
     update: (id, olds, news) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "update", [id, olds, news]) as Promise<pulumi.dynamic.UpdateResult>,
     delete: (id, props) =>
       (
-        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)("backtest-deploy/provider") as {
+        process.getBuiltinModule("node:module").createRequire(`${process.cwd()}/`)(
+          "backtest-deploy/provider",
+        ) as {
           runOp: RunOp;
         }
       ).runOp(kind, "delete", [id, props]) as Promise<void>,

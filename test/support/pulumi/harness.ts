@@ -173,7 +173,9 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
       diagnostics: events.flatMap((e) => (e.diagnosticEvent ? [e.diagnosticEvent.message] : [])),
     };
     if (!result.ok && !flags.allowFailure) {
-      throw new Error(`pulumi ${op} of ${options.projectName}/${stackName} failed:\n${proc.all ?? result.error}`);
+      throw new Error(
+        `pulumi ${op} of ${options.projectName}/${stackName} failed:\n${proc.all ?? result.error}`,
+      );
     }
     return outcome;
   }

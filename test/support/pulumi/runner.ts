@@ -59,7 +59,11 @@ async function main(): Promise<void> {
     {
       workDir: req.workDir,
       envVars: req.envVars,
-      projectSettings: { name: req.projectName, runtime: "nodejs", backend: { url: req.envVars.PULUMI_BACKEND_URL } },
+      projectSettings: {
+        name: req.projectName,
+        runtime: "nodejs",
+        backend: { url: req.envVars.PULUMI_BACKEND_URL },
+      },
     },
   );
   if (req.config) await stack.setAllConfig(req.config as ConfigMap);
@@ -69,12 +73,20 @@ async function main(): Promise<void> {
   let result: RunResult = { ok: true };
   switch (req.op) {
     case "preview": {
-      const r = await stack.preview({ ...common, expectNoChanges: req.expectNoChanges, refresh: req.refreshFirst });
+      const r = await stack.preview({
+        ...common,
+        expectNoChanges: req.expectNoChanges,
+        refresh: req.refreshFirst,
+      });
       result.changeSummary = r.changeSummary;
       break;
     }
     case "up": {
-      const r = await stack.up({ ...common, expectNoChanges: req.expectNoChanges, refresh: req.refreshFirst });
+      const r = await stack.up({
+        ...common,
+        expectNoChanges: req.expectNoChanges,
+        refresh: req.refreshFirst,
+      });
       result = { ok: true, summary: r.summary, outputs: r.outputs as OutputMap };
       break;
     }
@@ -89,7 +101,10 @@ async function main(): Promise<void> {
       break;
     }
     case "export": {
-      writeFileSync(req.stateFile ?? `${req.resultFile}.state.json`, JSON.stringify(await stack.exportStack()));
+      writeFileSync(
+        req.stateFile ?? `${req.resultFile}.state.json`,
+        JSON.stringify(await stack.exportStack()),
+      );
       break;
     }
     case "import": {
