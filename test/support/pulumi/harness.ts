@@ -218,7 +218,7 @@ export function stepsOf(events: EngineEvent[]): Record<string, string> {
   const steps: Record<string, string> = {};
   for (const e of events) {
     const m = e.resourcePreEvent?.metadata;
-    if (!m || m.type === "pulumi:pulumi:Stack") continue;
+    if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) continue;
     const name = m.urn.split("::").pop() ?? m.urn;
     const prev = steps[name];
     // A replace shows as several steps (create-replacement, delete-replaced): keep the telling one.
