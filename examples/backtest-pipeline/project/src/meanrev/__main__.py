@@ -1,0 +1,3 @@
+from .cli import backtest_main
+
+raise SystemExit(backtest_main())
