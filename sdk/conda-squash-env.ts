@@ -77,6 +77,9 @@ export class CondaSquashEnv extends pulumi.dynamic.Resource {
       {
         btdName: name,
         ...args,
+        // Inputs that are outputs too: listed so they are registered even when not given.
+        prefix: args.prefix,
+        installer: args.installer,
         imagePath: undefined,
         imageName: undefined,
         sha256: undefined,

@@ -57,6 +57,8 @@ export class FilerArtifact extends pulumi.dynamic.Resource {
       {
         btdName: name,
         ...args,
+        // An output too: registered even when not given (then hashed from source).
+        sha256: args.sha256,
         sizeBytes: undefined,
         uploadedAt: undefined,
         retained: undefined,

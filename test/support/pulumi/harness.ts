@@ -67,6 +67,10 @@ export interface PulumiProject {
   backendUrl: string;
   stackName: string;
   env: Record<string, string>;
+  /** Creates the stack if it does not exist yet (nothing deployed). */
+  init(): Promise<void>;
+  /** The stack's current outputs. */
+  outputs(): Promise<Record<string, { value: unknown; secret: boolean }>>;
   preview(opts?: OpFlags): Promise<OpOutcome>;
   up(opts?: OpFlags): Promise<OpOutcome>;
   refresh(opts?: OpFlags): Promise<OpOutcome>;
@@ -185,6 +189,10 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
     backendUrl,
     stackName,
     env: baseEnv,
+    init: async () => {
+      await run("init");
+    },
+    outputs: async () => (await run("outputs")).outputs ?? {},
     preview: (f) => run("preview", f),
     up: (f) => run("up", f),
     refresh: (f) => run("refresh", f),

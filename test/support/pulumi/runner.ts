@@ -10,7 +10,8 @@
  *
  * Usage: node runner.ts <request.json>   (see RunRequest)
  */
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   type ConfigMap,
@@ -20,7 +21,16 @@ import {
   type PulumiFn,
 } from "@pulumi/pulumi/automation/index.js";
 
-export type RunOp = "preview" | "up" | "refresh" | "destroy" | "export" | "import" | "cancel";
+export type RunOp =
+  | "init"
+  | "preview"
+  | "up"
+  | "refresh"
+  | "destroy"
+  | "export"
+  | "import"
+  | "cancel"
+  | "outputs";
 
 export interface RunRequest {
   op: RunOp;
@@ -59,11 +69,10 @@ async function main(): Promise<void> {
     {
       workDir: req.workDir,
       envVars: req.envVars,
-      projectSettings: {
-        name: req.projectName,
-        runtime: "nodejs",
-        backend: { url: req.envVars.PULUMI_BACKEND_URL },
-      },
+      // A project folder of its own (an example, the demo) keeps its Pulumi.yaml.
+      projectSettings: existsSync(join(req.workDir, "Pulumi.yaml"))
+        ? undefined
+        : { name: req.projectName, runtime: "nodejs", backend: { url: req.envVars.PULUMI_BACKEND_URL } },
     },
   );
   if (req.config) await stack.setAllConfig(req.config as ConfigMap);
@@ -110,6 +119,13 @@ async function main(): Promise<void> {
     case "import": {
       const state = JSON.parse(readFileSync(req.stateFile ?? "", "utf8"));
       await stack.importStack(state);
+      break;
+    }
+    case "init":
+      // createOrSelectStack above made sure the stack exists.
+      break;
+    case "outputs": {
+      result.outputs = (await stack.outputs()) as OutputMap;
       break;
     }
     case "cancel": {
