@@ -175,7 +175,7 @@ export async function checkFilerArtifact(olds: Props, news: Props, ctx: OpContex
     sha256: sha256 ?? UNKNOWN,
     ...endpoint,
     ...(news.privateKey !== undefined ? { privateKey: news.privateKey } : {}),
-    remotePathTemplate: template,
+    remotePathTemplate: template ?? (isUnknown(news.remotePath) ? UNKNOWN : undefined),
     remotePath,
     mode,
     retain,

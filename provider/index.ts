@@ -59,28 +59,51 @@ export async function runOp(kind: string, method: Method, args: readonly unknown
   const label = labelOf(kind, args);
   const ctx: OpContext = { label, progress: createProgress(label), config: stackConfig };
   try {
-    switch (method) {
-      case "check":
-        return await ops.check(args[0] as Props, args[1] as Props, ctx);
-      case "diff":
-        return await ops.diff(args[0] as string, args[1] as Props, args[2] as Props, ctx);
-      case "create":
-        return await ops.create(args[0] as Props, ctx);
-      case "read":
-        return await ops.read(args[0] as string, (args[1] ?? {}) as Props, ctx);
-      case "update":
-        return await ops.update(args[0] as string, args[1] as Props, args[2] as Props, ctx);
-      case "delete":
-        return await ops.delete(args[0] as string, args[1] as Props, ctx);
-      default:
-        throw new BacktestDeployError({
-          code: "BTD_PROVIDER_UNKNOWN_METHOD",
-          reason: `unknown method ${method}`,
-        });
-    }
+    return withoutUndefined(await dispatch(ops, method, args, ctx));
   } catch (err) {
     throw toReportable(err, label, method);
   }
+}
+
+async function dispatch(
+  ops: KindOps,
+  method: Method,
+  args: readonly unknown[],
+  ctx: OpContext,
+): Promise<unknown> {
+  switch (method) {
+    case "check":
+      return ops.check(args[0] as Props, args[1] as Props, ctx);
+    case "diff":
+      return ops.diff(args[0] as string, args[1] as Props, args[2] as Props, ctx);
+    case "create":
+      return ops.create(args[0] as Props, ctx);
+    case "read":
+      return ops.read(args[0] as string, (args[1] ?? {}) as Props, ctx);
+    case "update":
+      return ops.update(args[0] as string, args[1] as Props, args[2] as Props, ctx);
+    case "delete":
+      return ops.delete(args[0] as string, args[1] as Props, ctx);
+    default:
+      throw new BacktestDeployError({
+        code: "BTD_PROVIDER_UNKNOWN_METHOD",
+        reason: `unknown method ${method}`,
+      });
+  }
+}
+
+/**
+ * Results cross to the engine as protobuf Structs, which have no `undefined`
+ * ("Unexpected struct type"): an absent optional value is simply left out.
+ */
+export function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : withoutUndefined(v)));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = withoutUndefined(v);
+    return out;
+  }
+  return value;
 }
 
 /** Errors cross a gRPC boundary as text: make sure it names the resource and holds no secret. */
