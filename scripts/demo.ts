@@ -125,7 +125,8 @@ async function main(): Promise<void> {
       if (slot !== "a" && slot !== "b") throw new Error("usage: demo.sh switch a|b [--verify COMMAND]");
       const verifyAt = rest.indexOf("--verify");
       const verify = verifyAt >= 0 ? rest[verifyAt + 1] : undefined;
-      if (verify !== undefined) stacks.setLiveConfig("verifyCommand", verify);
+      // Empty means the example's default verify (a short backtest in the mounted image).
+      stacks.setLiveConfig("verifyCommand", verify ?? "");
       stacks.setLiveSlot(slot);
       const r = await stacks.live.up({ allowFailure: true });
       if (!r.ok) {
@@ -134,7 +135,6 @@ async function main(): Promise<void> {
           `\nThe switch to ${slot} failed and changed nothing:\n${(r.error ?? "").split("\n").slice(-15).join("\n")}`,
         );
         process.exitCode = 1;
-        if (verify !== undefined) stacks.setLiveConfig("verifyCommand", "");
         return;
       }
       await writeDemoState({ liveSlot: slot });

@@ -183,7 +183,7 @@ async function liveProgram(cfg: pulumi.Config, s: Settings) {
 
   // The link lives beside the slot folders: envs/current -> a/meanrev-….sqsh.
   const verifyTemplate =
-    cfg.get("verifyCommand") ??
+    cfg.get("verifyCommand") ||
     `${s.btdMount} --image {image} --sha256 {sha256} --prefix {prefix} -- sh -c 'out=$(mktemp -d) && meanrev-backtest --days 60 --output "$out" && meanrev-check "$out/results.json" --min-trades 1'`;
   const verify = pulumi
     .all([imageOnHosts, sha256, prefix])
