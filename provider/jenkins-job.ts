@@ -204,6 +204,9 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
   registerSecret(password);
 
   const name = f.string("name", news.name, { required: true });
+  // An unknown name (an output of another resource) is rendered as a placeholder; the diff then plans a replace.
+  const nameUnknown = isUnknown(news.name);
+  if (nameUnknown) pending.push("name");
   let folders: string[] | undefined;
   let jobName: string | undefined;
   if (name !== undefined) {
@@ -218,6 +221,7 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
   const createFolders = f.boolean("createFolders", news.createFolders, false);
   const adopt = f.boolean("adopt", news.adopt, false);
   const disabled = f.boolean("disabled", news.disabled, false);
+  if (isUnknown(news.disabled)) pending.push("disabled");
   const pulumiProject = f.string("pulumiProject", news.pulumiProject, { required: true });
   const pulumiStack = f.string("pulumiStack", news.pulumiStack, { required: true });
 
@@ -259,7 +263,7 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
   const owner: MarkerOwner = { project: pulumiProject as string, stack: pulumiStack as string };
   const renderVars = withPlaceholders(vars, "vars", pending) as Record<string, unknown>;
   const renderParams = withPlaceholders(parameters, "parameters", pending) as RenderParameter[];
-  const fullName = name as string;
+  const fullName = nameUnknown ? UNKNOWN : (name as string);
   let config: string;
   let rootElement: string;
   try {
@@ -269,8 +273,8 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
       jenkinsfile: jenkinsfile?.text ?? "",
       description: withMarker(description.text, owner),
       parameters: renderParams,
-      disabled: disabled as boolean,
-      name: fullName,
+      disabled: isUnknown(news.disabled) ? PLACEHOLDER("disabled") : (disabled as boolean),
+      name: nameUnknown ? PLACEHOLDER("name") : fullName,
       vars: renderVars,
     });
     const root = parseXml(config);
@@ -296,8 +300,8 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
     ...(apiToken !== undefined ? { apiToken } : {}),
     ...(password !== undefined ? { password } : {}),
     name: fullName,
-    folder: (folders as string[]).join("/"),
-    jobName: jobName as string,
+    folder: nameUnknown ? UNKNOWN : (folders as string[]).join("/"),
+    jobName: nameUnknown ? UNKNOWN : (jobName as string),
     ...(jenkinsfile ? { jenkinsfile: jenkinsfile.ref } : {}),
     description: description.ref,
     template: template.ref,
@@ -305,7 +309,7 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
     parameters: parameters as RenderParameter[],
     createFolders: createFolders as boolean,
     adopt: adopt as boolean,
-    disabled: disabled as boolean,
+    disabled: isUnknown(news.disabled) ? (UNKNOWN as unknown as boolean) : (disabled as boolean),
     pulumiProject: owner.project,
     pulumiStack: owner.stack,
     config,
@@ -329,6 +333,8 @@ function sameConfig(a: unknown, b: unknown): boolean {
   }
 }
 
+const CREDENTIAL_INPUTS = ["username", "apiToken", "password"] as const;
+
 async function diff(_id: string, olds: Props, news: Props) {
   const o = upgradeState(olds);
   const n = news as unknown as JenkinsJobInputs;
@@ -340,8 +346,14 @@ async function diff(_id: string, olds: Props, news: Props) {
   const currentName = o.jobPath ?? o.name;
   const samePath = !isUnknown(n.name) && currentName === n.name;
   const renamed = o.jobName !== n.jobName;
+  // read and delete run with the credentials kept in state: a rotated token must reach it through an update.
+  const credentialsChanged = CREDENTIAL_INPUTS.some((k) => o[k] !== n[k]);
   const changes =
-    replaces.length > 0 || renamed || !sameConfig(o.config, n.config) || Boolean(n.knownAtDeploy?.length);
+    replaces.length > 0 ||
+    renamed ||
+    credentialsChanged ||
+    !sameConfig(o.config, n.config) ||
+    Boolean(n.knownAtDeploy?.length);
   return {
     changes,
     replaces,

@@ -27,7 +27,8 @@ export interface RenderInput {
   /** The description with the ownership marker already appended. */
   description: string;
   parameters: RenderParameter[];
-  disabled: boolean;
+  /** A placeholder text while it is unknown in preview. */
+  disabled: boolean | string;
   /** The job's path, e.g. `team/backtests/nightly`. */
   name: string;
   vars: Record<string, unknown>;

@@ -1,7 +1,8 @@
 /**
  * One JenkinsJob driven by env vars, so a test can change one knob per run:
  * JJ_URL, JJ_TOKEN (made a secret), JJ_NAME, JJ_TEMPLATE (inline template
- * text; none means the built-in pipeline template), JJ_IMAGE (a var).
+ * text; none means the built-in pipeline template), JJ_IMAGE (a var),
+ * JJ_ADOPT ("true" sets adopt).
  * The Jenkinsfile and description are files of the program folder.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -22,6 +23,7 @@ export default async () => {
       { name: "ENV_IMAGE", default: env.JJ_IMAGE ?? "/filer/envs/a.sqsh", description: "env image" },
     ],
     createFolders: true,
+    adopt: env.JJ_ADOPT === "true",
   });
   return { jobUrl: job.jobUrl, jobPath: job.jobPath, configSha256: job.configSha256, owners: job.owners };
 };
