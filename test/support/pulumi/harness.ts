@@ -134,10 +134,12 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
     ...options.env,
   };
   let counter = 0;
+  // Request, event and result files of each run: scratch, kept out of the project folder.
+  const runsDir = await mkdtemp(join(tmpdir(), "btd-runs-"));
 
   async function run(op: RunOp, flags: OpFlags = {}, stateFile?: string): Promise<OpOutcome> {
     counter++;
-    const base = join(workDir, `.run-${counter}-${op}`);
+    const base = join(runsDir, `${stackName}-${counter}-${op}`);
     const req: RunRequest = {
       op,
       workDir,
@@ -198,12 +200,12 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
     refresh: (f) => run("refresh", f),
     destroy: (f) => run("destroy", f),
     async exportState() {
-      const file = join(workDir, `.export-${Date.now()}.json`);
+      const file = join(runsDir, `export-${Date.now()}.json`);
       await run("export", {}, file);
       return JSON.parse(await readFile(file, "utf8")) as Deployment;
     },
     async importState(deployment) {
-      const file = join(workDir, `.import-${Date.now()}.json`);
+      const file = join(runsDir, `import-${Date.now()}.json`);
       await writeFile(file, JSON.stringify(deployment));
       await run("import", {}, file);
     },
@@ -216,6 +218,7 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
       config = { ...config, ...next };
     },
     async dispose() {
+      await rm(runsDir, { recursive: true, force: true });
       if (!options.workDir) await rm(workDir, { recursive: true, force: true });
     },
   };
