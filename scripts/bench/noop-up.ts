@@ -1,0 +1,80 @@
+/**
+ * Benchmark (issue 8): a no-op `pulumi up` of the example's slot stack
+ * against a no-op `up` of a stack holding the same number of trivial dynamic
+ * resources (a provider that does nothing), on the same file backend, side by
+ * side, interleaved, median of N. Target: at most 1.3x.
+ *
+ * Usage: node scripts/bench/noop-up.ts [--runs 5]
+ */
+import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureChannel, installerPath } from "../../test/support/conda/index.ts";
+import { startFiler } from "../../test/support/filer/index.ts";
+import { startJenkins } from "../../test/support/jenkins/index.ts";
+import { pipelineStacks } from "../../test/support/pipeline/stacks.ts";
+import { createProject, REPO_ROOT } from "../../test/support/pulumi/harness.ts";
+
+const runs = Number(process.argv[process.argv.indexOf("--runs") + 1] || 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const channel = await ensureChannel();
+const [filer, jenkins] = await Promise.all([startFiler(), startJenkins()]);
+const root = await mkdtemp(join(tmpdir(), "btd-bench-noop-"));
+try {
+  const project = join(root, "deploy");
+  await cp(join(REPO_ROOT, "examples/backtest-pipeline"), project, {
+    recursive: true,
+    filter: (src) => !src.includes("/project") && !/Pulumi\.(a|b|live)\.yaml$/.test(src),
+  });
+  await symlink(join(REPO_ROOT, "node_modules"), join(project, "node_modules"));
+  const backend = join(root, "backend");
+  await mkdir(backend);
+  const stacks = await pipelineStacks({
+    workDir: project,
+    programModule: join(project, "index.ts"),
+    backendUrl: `file://${backend}`,
+    sandbox: {
+      pid: process.pid,
+      filer: { ...filer, hostKeyFingerprint: filer.hostKeyFingerprint, commandLog: "" },
+      jenkins: { url: jenkins.url, user: jenkins.admin.name, apiToken: jenkins.admin.apiToken },
+      conda: { channel, installer: installerPath },
+    },
+    localRoot: join(root, "local"),
+    env: { BTD_MOUNT_STATE_DIR: join(root, "mounts") },
+  });
+  await stacks.live.init();
+  const first = await stacks.a.up();
+  const dynamic = Object.keys(first.steps).length;
+  const trivial = await createProject({
+    projectName: "trivial",
+    programModule: join(REPO_ROOT, "test/e2e/programs/trivial.ts"),
+    backendUrl: `file://${backend}`,
+    env: { BTD_TRIVIAL_COUNT: String(dynamic) },
+  });
+  await trivial.up();
+
+  const ours: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t = Date.now();
+    await stacks.a.up({ expectNoChanges: true });
+    ours.push(Date.now() - t);
+    t = Date.now();
+    await trivial.up({ expectNoChanges: true });
+    base.push(Date.now() - t);
+  }
+  const a = median(ours);
+  const b = median(base);
+  console.log(`no-op up, median of ${runs} (${dynamic} dynamic resources each, same file backend)`);
+  console.log(`  example slot stack a           ${(a / 1000).toFixed(2)} s   runs: ${ours.join(", ")} ms`);
+  console.log(
+    `  ${dynamic} trivial dynamic resources  ${(b / 1000).toFixed(2)} s   runs: ${base.join(", ")} ms`,
+  );
+  console.log(`  ratio ${(a / b).toFixed(2)}x (target <= 1.3x)`);
+  await trivial.destroy();
+  await stacks.a.destroy();
+} finally {
+  await Promise.allSettled([filer.stop(), jenkins.stop()]);
+  await rm(root, { recursive: true, force: true });
+}
