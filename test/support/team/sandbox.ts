@@ -1,0 +1,117 @@
+/**
+ * The sandbox of a team that deploys from many CI runners: one PostgreSQL
+ * database as the Pulumi backend for every stack, one filer, one Jenkins, one
+ * conda channel, and any number of "runners", each a checkout of the example
+ * pipeline in a folder of its own (same stack files, same passphrase, same
+ * env prefixes; its own conda work folder, like a fresh CI machine).
+ */
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureChannel, installerPath } from "../conda/index.ts";
+import { type Filer, startFiler } from "../filer/index.ts";
+import { type JenkinsStandIn, startJenkins } from "../jenkins/index.ts";
+import { EXAMPLE_PROJECT, type PipelineStacks, pipelineStacks } from "../pipeline/stacks.ts";
+import { type Postgres, startPostgres } from "../postgres/index.ts";
+import { REPO_ROOT } from "../pulumi/harness.ts";
+import type { SandboxInfo } from "../sandbox/info.ts";
+
+export const EXAMPLE = join(REPO_ROOT, "examples/backtest-pipeline");
+export const TEAM_DATABASE = "pulumi";
+export { EXAMPLE_PROJECT };
+
+export interface Runner extends PipelineStacks {
+  name: string;
+  /** The checkout folder: Pulumi.yaml, index.ts, the stack files. */
+  workDir: string;
+  programModule: string;
+}
+
+export interface TeamSandbox {
+  root: string;
+  pg: Postgres;
+  filer: Filer;
+  jenkins: JenkinsStandIn;
+  backendUrl: string;
+  installerLog: string;
+  info: SandboxInfo;
+  /** Installer invocations so far (argv arrays). */
+  installerCalls(): Promise<string[][]>;
+  /**
+   * A new runner with its own checkout. `from` copies another runner's stack
+   * files (config and encryption salt), as a CI checkout of the team's repo has them.
+   */
+  runner(name: string, from?: Runner): Promise<Runner>;
+  stop(): Promise<void>;
+}
+
+export async function startTeamSandbox(): Promise<TeamSandbox> {
+  const channel = await ensureChannel();
+  const [pg, filer, jenkins] = await Promise.all([startPostgres(), startFiler(), startJenkins()]);
+  await pg.createDatabase(TEAM_DATABASE);
+  const root = await mkdtemp(join(tmpdir(), "btd-team-"));
+  const installerLog = join(root, "installer.log");
+  const backendUrl = pg.backendUrl(TEAM_DATABASE);
+  const info: SandboxInfo = {
+    pid: process.pid,
+    filer: {
+      host: filer.host,
+      port: filer.port,
+      user: filer.user,
+      privateKey: filer.privateKey,
+      hostKey: filer.hostKey,
+      hostKeyFingerprint: filer.hostKeyFingerprint,
+      root: filer.root,
+      commandLog: "",
+    },
+    jenkins: { url: jenkins.url, user: jenkins.admin.name, apiToken: jenkins.admin.apiToken },
+    conda: { channel, installer: installerPath },
+  };
+  const runner = async (name: string, from?: Runner): Promise<Runner> => {
+    const workDir = join(root, name, "checkout", "deploy");
+    await mkdir(join(root, name, "checkout"), { recursive: true });
+    await cp(EXAMPLE, workDir, {
+      recursive: true,
+      filter: (src) => !src.includes(`${EXAMPLE}/project`) && !/Pulumi\.(a|b|live)\.yaml$/.test(src),
+    });
+    await symlink(join(REPO_ROOT, "node_modules"), join(workDir, "node_modules"));
+    if (from) {
+      for (const f of await readdir(from.workDir)) {
+        if (/^Pulumi\.[^.]+\.yaml$/.test(f)) await cp(join(from.workDir, f), join(workDir, f));
+      }
+    }
+    const programModule = join(workDir, "index.ts");
+    const stacks = await pipelineStacks({
+      workDir,
+      programModule,
+      backendUrl,
+      sandbox: info,
+      // Env prefixes are the same on every runner (they are baked into the image);
+      // the conda work folder is the runner's own.
+      localRoot: join(root, "local"),
+      env: { RATTLER_MAMBA_LOG: installerLog, BTD_MOUNT_STATE_DIR: join(root, "mounts") },
+    });
+    const own = { "backtest:condaWorkDir": { value: join(root, name, "conda-work") } };
+    for (const s of [stacks.a, stacks.b, stacks.live]) s.setConfig(own);
+    return { ...stacks, name, workDir, programModule };
+  };
+  return {
+    root,
+    pg,
+    filer,
+    jenkins,
+    backendUrl,
+    installerLog,
+    info,
+    installerCalls: async () =>
+      (await readFile(installerLog, "utf8").catch(() => ""))
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]),
+    runner,
+    stop: async () => {
+      await Promise.allSettled([filer.stop(), jenkins.stop(), pg.stop()]);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
