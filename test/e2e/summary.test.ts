@@ -3,7 +3,6 @@
  * API, file backend): the report lists each create, update, replace and
  * delete, shows what changed, and matches the op set the engine reported.
  */
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,12 +21,7 @@ describe("preview summary from real engine events", () => {
     project = await createProject({ projectName: "summary", programModule: PROGRAM });
     await project.up({ env: { BTD_SUMMARY_STEP: "1" } });
     preview = await project.preview({ env: { BTD_SUMMARY_STEP: "2" } });
-    // The harness keeps each run's event log next to its request, as `--event-log` would write it.
-    const logs = (await readdir(project.workDir)).filter((f) =>
-      /^\.run-\d+-preview\.events\.ndjson$/.test(f),
-    );
-    expect(logs).toHaveLength(1);
-    eventsFile = join(project.workDir, logs[0] as string);
+    eventsFile = preview.eventsFile;
   });
   afterAll(async () => {
     await project?.dispose();

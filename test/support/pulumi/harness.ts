@@ -48,6 +48,8 @@ export interface OpOutcome extends RunResult {
   steps: Record<string, string>;
   /** Diagnostic lines (what providers printed). */
   diagnostics: string[];
+  /** The run's engine events as NDJSON, as `pulumi … --event-log FILE` writes them. */
+  eventsFile: string;
 }
 
 export interface ProjectOptions {
@@ -177,6 +179,7 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
       output: proc.all ?? "",
       steps: stepsOf(events),
       diagnostics: events.flatMap((e) => (e.diagnosticEvent ? [e.diagnosticEvent.message] : [])),
+      eventsFile: req.eventsFile,
     };
     if (!result.ok && !flags.allowFailure) {
       throw new Error(
