@@ -6,14 +6,15 @@
  *
  * Usage: node scripts/bench/noop-up.ts [--runs 5]
  */
-import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureChannel, installerPath } from "../../test/support/conda/index.ts";
 import { startFiler } from "../../test/support/filer/index.ts";
 import { startJenkins } from "../../test/support/jenkins/index.ts";
-import { pipelineStacks } from "../../test/support/pipeline/stacks.ts";
+import { copyExample, pipelineStacks } from "../../test/support/pipeline/stacks.ts";
 import { createProject, REPO_ROOT } from "../../test/support/pulumi/harness.ts";
+import { sandboxInfoOf } from "../../test/support/sandbox/info.ts";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1] || 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -23,23 +24,14 @@ const [filer, jenkins] = await Promise.all([startFiler(), startJenkins()]);
 const root = await mkdtemp(join(tmpdir(), "btd-bench-noop-"));
 try {
   const project = join(root, "deploy");
-  await cp(join(REPO_ROOT, "examples/backtest-pipeline"), project, {
-    recursive: true,
-    filter: (src) => !src.includes("/project") && !/Pulumi\.(a|b|live)\.yaml$/.test(src),
-  });
-  await symlink(join(REPO_ROOT, "node_modules"), join(project, "node_modules"));
+  await copyExample(project);
   const backend = join(root, "backend");
   await mkdir(backend);
   const stacks = await pipelineStacks({
     workDir: project,
     programModule: join(project, "index.ts"),
     backendUrl: `file://${backend}`,
-    sandbox: {
-      pid: process.pid,
-      filer: { ...filer, hostKeyFingerprint: filer.hostKeyFingerprint, commandLog: "" },
-      jenkins: { url: jenkins.url, user: jenkins.admin.name, apiToken: jenkins.admin.apiToken },
-      conda: { channel, installer: installerPath },
-    },
+    sandbox: sandboxInfoOf(filer, jenkins, { channel, installer: installerPath }),
     localRoot: join(root, "local"),
     env: { BTD_MOUNT_STATE_DIR: join(root, "mounts") },
   });

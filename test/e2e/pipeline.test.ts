@@ -6,7 +6,7 @@
  * switches, rolls back, replaces the idle slot's env (old image gone) and
  * destroys, asserting on the filer, the mounted env, Jenkins and the state.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -15,8 +15,9 @@ import { summarizeEventLog } from "../../provider/summary/main.ts";
 import { ensureChannel, installerPath } from "../support/conda/index.ts";
 import { type Filer, type MountedImage, mountImage, startFiler } from "../support/filer/index.ts";
 import { type JenkinsStandIn, startJenkins } from "../support/jenkins/index.ts";
-import { type PipelineStacks, pipelineStacks } from "../support/pipeline/stacks.ts";
+import { copyExample, type PipelineStacks, pipelineStacks } from "../support/pipeline/stacks.ts";
 import { REPO_ROOT, resourcesOfType } from "../support/pulumi/harness.ts";
+import { sandboxInfoOf } from "../support/sandbox/info.ts";
 
 const EXAMPLE = join(REPO_ROOT, "examples/backtest-pipeline");
 const ENV_TYPE = "pulumi-nodejs:dynamic/backtest:CondaSquashEnv";
@@ -61,31 +62,13 @@ describe("the example pipeline, end to end", () => {
     root = await mkdtemp(join(tmpdir(), "btd-pipeline-"));
     // A team's copy of the example, in a checkout folder of its own.
     project = join(root, "checkout", "deploy");
-    await cp(EXAMPLE, project, {
-      recursive: true,
-      filter: (src) => !src.includes(`${EXAMPLE}/project`) && !/Pulumi\.(a|b|live)\.yaml$/.test(src),
-    });
-    await symlink(join(REPO_ROOT, "node_modules"), join(project, "node_modules"));
+    await copyExample(project);
     installerLog = join(root, "installer.log");
     stacks = await pipelineStacks({
       workDir: project,
       programModule: join(project, "index.ts"),
       backendUrl: `file://${join(root, "backend")}`,
-      sandbox: {
-        pid: process.pid,
-        filer: {
-          host: filer.host,
-          port: filer.port,
-          user: filer.user,
-          privateKey: filer.privateKey,
-          hostKey: filer.hostKey,
-          hostKeyFingerprint: filer.hostKeyFingerprint,
-          root: filer.root,
-          commandLog: "",
-        },
-        jenkins: { url: jenkins.url, user: jenkins.admin.name, apiToken: jenkins.admin.apiToken },
-        conda: { channel, installer: installerPath },
-      },
+      sandbox: sandboxInfoOf(filer, jenkins, { channel, installer: installerPath }),
       localRoot: join(root, "local"),
       env: { RATTLER_MAMBA_LOG: installerLog, BTD_MOUNT_STATE_DIR: join(root, "mounts") },
     });

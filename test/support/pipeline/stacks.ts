@@ -4,7 +4,8 @@
  * channel, here filled in from the sandbox's connection details. Used by the
  * demo and by the pipeline's e2e tests.
  */
-import { join } from "node:path";
+import { cp, mkdir, symlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { createProject, type PulumiProject, REPO_ROOT } from "../pulumi/harness.ts";
 import type { SandboxInfo } from "../sandbox/info.ts";
 
@@ -92,4 +93,21 @@ export async function pipelineStacks(o: PipelineOptions): Promise<PipelineStacks
     setLiveSlot: (slot) => live.setConfig({ "meanrev-backtests:liveSlot": { value: slot } }),
     setLiveConfig: (key, value) => live.setConfig({ [`meanrev-backtests:${key}`]: { value } }),
   };
+}
+
+export const EXAMPLE_DIR = join(REPO_ROOT, "examples/backtest-pipeline");
+
+/**
+ * A team's copy of the example in a checkout folder of its own: the project
+ * files without the Python package's source and without the example's own
+ * stack files (the sandbox's config goes there instead), and a node_modules
+ * that finds this package by name.
+ */
+export async function copyExample(dest: string): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  await cp(EXAMPLE_DIR, dest, {
+    recursive: true,
+    filter: (src) => !src.startsWith(`${EXAMPLE_DIR}/project`) && !/Pulumi\.(a|b|live)\.yaml$/.test(src),
+  });
+  await symlink(join(REPO_ROOT, "node_modules"), join(dest, "node_modules"));
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ensureChannel, installerPath } from "../conda/index.ts";
 import { startFiler } from "../filer/index.ts";
 import { startJenkins } from "../jenkins/index.ts";
-import type { SandboxInfo } from "./info.ts";
+import { type SandboxInfo, sandboxInfoOf } from "./info.ts";
 
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: serve.ts <dir>");
@@ -24,19 +24,12 @@ const filer = await startFiler();
 const jenkins = await startJenkins();
 
 const info: SandboxInfo = {
-  pid: process.pid,
-  filer: {
-    host: filer.host,
-    port: filer.port,
-    user: filer.user,
-    privateKey: filer.privateKey,
-    hostKey: filer.hostKey,
-    hostKeyFingerprint: filer.hostKeyFingerprint,
-    root: filer.root,
-    commandLog: join(filer.root, "..", "commands.jsonl"),
-  },
-  jenkins: { url: jenkins.url, user: jenkins.admin.name, apiToken: jenkins.admin.apiToken },
-  conda: { channel, installer: installerPath },
+  ...sandboxInfoOf(
+    filer,
+    jenkins,
+    { channel, installer: installerPath },
+    join(filer.root, "..", "commands.jsonl"),
+  ),
 };
 await writeFile(infoPath, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 process.stdout.write(`sandbox ready: ${infoPath}\n`);

@@ -5,16 +5,16 @@
  * pipeline in a folder of its own (same stack files, same passphrase, same
  * env prefixes; its own conda work folder, like a fresh CI machine).
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureChannel, installerPath } from "../conda/index.ts";
 import { type Filer, startFiler } from "../filer/index.ts";
 import { type JenkinsStandIn, startJenkins } from "../jenkins/index.ts";
-import { EXAMPLE_PROJECT, type PipelineStacks, pipelineStacks } from "../pipeline/stacks.ts";
+import { copyExample, EXAMPLE_PROJECT, type PipelineStacks, pipelineStacks } from "../pipeline/stacks.ts";
 import { type Postgres, startPostgres } from "../postgres/index.ts";
 import { REPO_ROOT } from "../pulumi/harness.ts";
-import type { SandboxInfo } from "../sandbox/info.ts";
+import { type SandboxInfo, sandboxInfoOf } from "../sandbox/info.ts";
 
 export const EXAMPLE = join(REPO_ROOT, "examples/backtest-pipeline");
 export const TEAM_DATABASE = "pulumi";
@@ -52,29 +52,10 @@ export async function startTeamSandbox(): Promise<TeamSandbox> {
   const root = await mkdtemp(join(tmpdir(), "btd-team-"));
   const installerLog = join(root, "installer.log");
   const backendUrl = pg.backendUrl(TEAM_DATABASE);
-  const info: SandboxInfo = {
-    pid: process.pid,
-    filer: {
-      host: filer.host,
-      port: filer.port,
-      user: filer.user,
-      privateKey: filer.privateKey,
-      hostKey: filer.hostKey,
-      hostKeyFingerprint: filer.hostKeyFingerprint,
-      root: filer.root,
-      commandLog: "",
-    },
-    jenkins: { url: jenkins.url, user: jenkins.admin.name, apiToken: jenkins.admin.apiToken },
-    conda: { channel, installer: installerPath },
-  };
+  const info = sandboxInfoOf(filer, jenkins, { channel, installer: installerPath });
   const runner = async (name: string, from?: Runner): Promise<Runner> => {
     const workDir = join(root, name, "checkout", "deploy");
-    await mkdir(join(root, name, "checkout"), { recursive: true });
-    await cp(EXAMPLE, workDir, {
-      recursive: true,
-      filter: (src) => !src.includes(`${EXAMPLE}/project`) && !/Pulumi\.(a|b|live)\.yaml$/.test(src),
-    });
-    await symlink(join(REPO_ROOT, "node_modules"), join(workDir, "node_modules"));
+    await copyExample(workDir);
     if (from) {
       for (const f of await readdir(from.workDir)) {
         if (/^Pulumi\.[^.]+\.yaml$/.test(f)) await cp(join(from.workDir, f), join(workDir, f));
