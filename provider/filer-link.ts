@@ -146,7 +146,7 @@ export const filerLinkOps: KindOps = {
     return withSession(endpointFor(props, ctx, "read"), ctx, "read", async (s) => {
       try {
         const entry = await lookupRemote(s, st.linkPath, knobs());
-        if (!entry || entry.kind !== "link") return {};
+        if (entry?.kind !== "link") return {};
         return { id, props: { ...props, target: entry.target ?? "" } };
       } catch (err) {
         if (!hasCode(err, "BTD_FILER_WRITE_ONLY")) throw err;

@@ -7,7 +7,7 @@
  * Pure: no I/O.
  */
 
-/** The shim ignores the host part: the SSH connection is already open. */
+/** The shim ignores the host part: it connects to the session's filer, whatever rsync names. */
 export const REMOTE = "filer:";
 
 export interface CommonKnobs {

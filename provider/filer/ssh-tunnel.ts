@@ -1,9 +1,11 @@
 /**
- * The SSH side of a filer session: one ssh2 connection held by this process
- * (private key in memory only, host key checked against the pins before
- * authentication), and a Unix socket in a private 0700 folder that the
- * remote-shell shim rsync runs connects back to. Each shim connection gets
- * its own exec channel running the command rsync asked for.
+ * The SSH side of a filer session. The parent first connects itself (host
+ * key checked against the pins during key exchange, then the key tried), so
+ * a wrong pin, a refused key or an unreachable filer fails with a clear
+ * message before rsync runs. rsync's remote-shell shim then opens its own
+ * ssh2 connection with the settings it fetches from this process over a
+ * Unix socket in a private 0700 folder (token-checked), so the bytes flow
+ * rsync ↔ shim ↔ sshd without a relay through this process.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -12,18 +14,13 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client, type ClientChannel } from "ssh2";
+import { Client } from "ssh2";
 import { BacktestDeployError } from "../errors.ts";
-import { fingerprintOf, hostKeyAlgorithmsFor, matchesPinned, type PinnedHostKey } from "./host-keys.ts";
-import { encodeExit, encodeFrame, FRAME_STDERR, FRAME_STDOUT, type ShimHeader } from "./tunnel-frames.ts";
+import { fingerprintOf, matchesPinned } from "./host-keys.ts";
+import { connectConfig, type SshTarget } from "./ssh-connect.ts";
+import { LineReader, type ShimConfig, type ShimHello } from "./tunnel-frames.ts";
 
-export interface TunnelTarget {
-  host: string;
-  port: number;
-  user: string;
-  privateKey: string;
-  hostKeys: readonly PinnedHostKey[];
-}
+export type TunnelTarget = SshTarget;
 
 export interface Tunnel {
   /** The value for `rsync -e`. */
@@ -39,8 +36,6 @@ export interface TunnelErrorContext {
 }
 
 const TOKEN_ENV = "BTD_SSH_SHIM_TOKEN";
-const READY_TIMEOUT_MS = 20_000;
-const KEEPALIVE_MS = 15_000;
 
 function shimPath(): string {
   // Next to this module: ssh-shim.ts when run from source, ssh-shim.js from dist.
@@ -55,20 +50,27 @@ function quoteForRsync(word: string): string {
 }
 
 export async function openTunnel(target: TunnelTarget, where: TunnelErrorContext): Promise<Tunnel> {
-  const client = await connectVerified(target, where);
+  const preflight = await connectVerified(target, where);
+  preflight.end();
   const dir = await mkdtemp(join(tmpdir(), "btd-ssh-"));
   const socketPath = join(dir, "s");
   const token = randomBytes(24).toString("hex");
+  const config: ShimConfig = {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    privateKey: target.privateKey,
+    hostKeys: target.hostKeys.map((k) => ({ type: k.type, blob: k.blob.toString("base64") })),
+  };
   const sockets = new Set<Socket>();
-  const server = createServer({ allowHalfOpen: true }, (sock) => {
+  const server = createServer((sock) => {
     sockets.add(sock);
     sock.on("close", () => sockets.delete(sock));
-    serveShim(sock, client, token);
+    serveShim(sock, token, config);
   });
   try {
     await listen(server, socketPath);
   } catch (err) {
-    client.end();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -79,7 +81,6 @@ export async function openTunnel(target: TunnelTarget, where: TunnelErrorContext
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      client.end();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -95,7 +96,7 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
-async function connectVerified(target: TunnelTarget, where: TunnelErrorContext): Promise<Client> {
+function connectVerified(target: TunnelTarget, where: TunnelErrorContext): Promise<Client> {
   const client = new Client();
   let presented: Buffer | undefined;
   return new Promise<Client>((resolve, reject) => {
@@ -131,88 +132,42 @@ async function connectVerified(target: TunnelTarget, where: TunnelErrorContext):
         }),
       );
     });
-    client.connect({
-      host: target.host,
-      port: target.port,
-      username: target.user,
-      privateKey: target.privateKey,
-      readyTimeout: READY_TIMEOUT_MS,
-      keepaliveInterval: KEEPALIVE_MS,
-      algorithms: {
-        serverHostKey: hostKeyAlgorithmsFor(target.hostKeys) as never,
-        // AES-GCM runs in OpenSSL (AES-NI); ssh2 may otherwise pick a cipher it computes in JS.
-        cipher: ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr"] as never,
-      },
-      // Runs during key exchange, before the client authenticates or opens a channel.
-      hostVerifier: (key: Buffer) => {
-        presented = Buffer.from(key);
-        return matchesPinned(presented, target.hostKeys);
-      },
-    });
+    client.connect(
+      connectConfig(target, (k) => {
+        presented = k;
+      }),
+    );
   });
 }
 
-function serveShim(sock: Socket, client: Client, token: string): void {
-  let head = Buffer.alloc(0);
-  const onHead = (chunk: Buffer) => {
-    head = Buffer.concat([head, chunk]);
-    const nl = head.indexOf(0x0a);
-    if (nl < 0) {
-      if (head.length > 1 << 20) sock.destroy();
-      return;
-    }
-    sock.off("data", onHead);
-    sock.pause();
-    const rest = head.subarray(nl + 1);
-    let header: ShimHeader;
+function serveShim(sock: Socket, token: string, config: ShimConfig): void {
+  const reader = new LineReader();
+  sock.on("error", () => sock.destroy());
+  const onData = (chunk: Buffer) => {
+    let got: ReturnType<LineReader["push"]>;
     try {
-      header = JSON.parse(head.subarray(0, nl).toString("utf8")) as ShimHeader;
+      got = reader.push(chunk);
     } catch {
       sock.destroy();
       return;
     }
-    const given = Buffer.from(String(header.token));
+    if (!got) return;
+    sock.off("data", onData);
+    let hello: ShimHello;
+    try {
+      hello = JSON.parse(got.line) as ShimHello;
+    } catch {
+      sock.destroy();
+      return;
+    }
+    const given = Buffer.from(String(hello.token));
     const want = Buffer.from(token);
     if (given.length !== want.length || !timingSafeEqual(given, want)) {
       sock.destroy();
       return;
     }
-    client.exec(header.command, (err, channel) => {
-      if (err) {
-        sock.write(
-          encodeFrame(
-            FRAME_STDERR,
-            Buffer.from(`ssh: cannot run the command on the filer: ${err.message}\n`),
-          ),
-        );
-        sock.end(encodeExit(255));
-        return;
-      }
-      relay(sock, channel, rest);
-    });
+    // Kept open: the shim exits when this process (or the session) goes away.
+    sock.write(`${JSON.stringify(config)}\n`);
   };
-  sock.on("data", onHead);
-  sock.on("error", () => sock.destroy());
-}
-
-function relay(sock: Socket, channel: ClientChannel, firstBytes: Buffer): void {
-  let exitCode: number | undefined;
-  const send = (frame: Buffer) => {
-    if (!sock.write(frame)) {
-      channel.pause();
-      sock.once("drain", () => channel.resume());
-    }
-  };
-  channel.on("data", (d: Buffer) => send(encodeFrame(FRAME_STDOUT, d)));
-  channel.stderr.on("data", (d: Buffer) => send(encodeFrame(FRAME_STDERR, d)));
-  channel.on("exit", (code: number | null) => {
-    exitCode = typeof code === "number" ? code : 255;
-  });
-  channel.on("close", () => {
-    if (!sock.destroyed) sock.end(encodeExit(exitCode ?? 255));
-  });
-  sock.on("close", () => channel.close());
-  if (firstBytes.length > 0) channel.write(firstBytes);
-  sock.pipe(channel);
-  sock.resume();
+  sock.on("data", onData);
 }

@@ -1,45 +1,42 @@
 /**
- * The little protocol between the parent (which holds the SSH connection)
- * and the remote-shell shim that rsync runs. Shim → parent: one JSON header
- * line, then rsync's raw stdin. Parent → shim: frames [type:1][length:4][data],
- * because stdout, stderr and the exit status share one socket.
+ * The handshake between the parent (which holds the key) and the remote-
+ * shell shim that rsync runs. Over the parent's private Unix socket (a 0700
+ * folder) the shim sends one JSON line with the session token; the parent
+ * answers with one JSON line holding the connection settings, key included,
+ * and keeps the socket open: the shim exits when it closes, so a killed
+ * deploy never leaves an orphaned transfer running. The key crosses only
+ * this socket and lives in the shim's memory; never argv, env or disk.
  */
-export const FRAME_STDOUT = 1;
-export const FRAME_STDERR = 2;
-export const FRAME_EXIT = 3;
-
-export interface ShimHeader {
+export interface ShimHello {
   token: string;
-  command: string;
 }
 
-export function encodeFrame(type: number, data: Buffer): Buffer {
-  const head = Buffer.allocUnsafe(5);
-  head.writeUInt8(type, 0);
-  head.writeUInt32BE(data.length, 1);
-  return Buffer.concat([head, data]);
+export interface ShimConfig {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: string;
+  /** Pinned host keys: type and base64 blob. */
+  hostKeys: { type: string; blob: string }[];
 }
 
-export function encodeExit(code: number): Buffer {
-  const data = Buffer.allocUnsafe(4);
-  data.writeInt32BE(code, 0);
-  return encodeFrame(FRAME_EXIT, data);
-}
+/** Collects bytes until the first newline; returns the line and what followed, or undefined. */
+export class LineReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly limit: number;
 
-/** Splits a byte stream into frames; keeps the unfinished tail for the next chunk. */
-export class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  constructor(limit = 1 << 20) {
+    this.limit = limit;
+  }
 
-  push(chunk: Buffer, onFrame: (type: number, data: Buffer) => void): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    let at = 0;
-    while (this.pending.length - at >= 5) {
-      const len = this.pending.readUInt32BE(at + 1);
-      if (this.pending.length - at < 5 + len) break;
-      onFrame(this.pending.readUInt8(at), this.pending.subarray(at + 5, at + 5 + len));
-      at += 5 + len;
+  push(chunk: Buffer): { line: string; rest: Buffer } | undefined {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    const nl = this.buf.indexOf(0x0a);
+    if (nl < 0) {
+      if (this.buf.length > this.limit) throw new Error("handshake line too long");
+      return undefined;
     }
-    this.pending = this.pending.subarray(at);
+    return { line: this.buf.subarray(0, nl).toString("utf8"), rest: this.buf.subarray(nl + 1) };
   }
 }
 

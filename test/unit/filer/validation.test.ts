@@ -6,12 +6,7 @@ import {
   validateRemotePath,
 } from "../../../provider/filer/remote-path.ts";
 import { isLockRefusal, RRSYNC_BUSY_RETRY, rsyncError } from "../../../provider/filer/rsync-errors.ts";
-import {
-  commandFromRshArgs,
-  encodeExit,
-  encodeFrame,
-  FrameReader,
-} from "../../../provider/filer/tunnel-frames.ts";
+import { commandFromRshArgs, LineReader } from "../../../provider/filer/tunnel-frames.ts";
 
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtkz3MBsFhuCq0XlD4Fu0RirgTwV/a6qvPXMM6LM9M7";
 
@@ -50,18 +45,14 @@ describe("host keys", () => {
   });
 });
 
-describe("tunnel frames and rsync errors", () => {
-  it("round-trips frames split at any byte", () => {
-    const bytes = Buffer.concat([
-      encodeFrame(1, Buffer.from("out")),
-      encodeFrame(2, Buffer.from("err")),
-      encodeExit(12),
-    ]);
-    const got: string[] = [];
-    const r = new FrameReader();
-    for (const b of bytes)
-      r.push(Buffer.from([b]), (t, d) => got.push(`${t}:${t === 3 ? d.readInt32BE(0) : d}`));
-    expect(got).toEqual(["1:out", "2:err", "3:12"]);
+describe("shim handshake and rsync errors", () => {
+  it("reads the shim handshake line split at any byte, and the remote command", () => {
+    const r = new LineReader();
+    const bytes = Buffer.from('{"token":"t"}\nrest');
+    let got: { line: string; rest: Buffer } | undefined;
+    for (const b of bytes) got ??= r.push(Buffer.from([b]));
+    expect(got?.line).toBe('{"token":"t"}');
+    expect(() => new LineReader(8).push(Buffer.alloc(9, 0x61))).toThrow(/too long/);
     expect(commandFromRshArgs(["-l", "u", "h", "rsync", "--server", "."])).toBe("rsync --server .");
   });
   it("retries only the lock refusal", () => {
