@@ -4,10 +4,9 @@
  * target, sorted). Cached by path, size and mtime within the process, so
  * check and create do not hash a GiB image twice.
  */
-import { createHash } from "node:crypto";
-import { lstat, open, readdir, readlink, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { sha256Text } from "../hash.ts";
+import { sha256File, sha256Text } from "../hash.ts";
 
 export interface SourceInfo {
   abs: string;
@@ -15,29 +14,6 @@ export interface SourceInfo {
   /** Bytes of the file, or of all files in the folder. */
   size: number;
   sha256: string;
-}
-
-const CHUNK = 1 << 20;
-
-/**
- * sha256 of a file through one reused buffer: a stream allocates a fresh
- * buffer per chunk and V8 frees them late, which cost ~70 MB of peak memory
- * on a 1 GiB image (the upload's memory budget is 200 MB for everything).
- */
-async function sha256FileLean(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  const buf = Buffer.allocUnsafe(CHUNK);
-  const fh = await open(path, "r");
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return hash.digest("hex");
 }
 
 const cache = new Map<string, { size: number; sha256: string }>();
@@ -55,7 +31,7 @@ async function manifest(root: string, rel: string, lines: string[]): Promise<num
       lines.push(`d ${relPath} ${mode}`);
       total += await manifest(root, relPath, lines);
     } else if (st.isFile()) {
-      lines.push(`f ${relPath} ${mode} ${st.size} ${await sha256FileLean(abs)}`);
+      lines.push(`f ${relPath} ${mode} ${st.size} ${await sha256File(abs)}`);
       total += st.size;
     }
   }
@@ -80,7 +56,7 @@ export async function inspectSource(abs: string): Promise<SourceInfo | undefined
     const size = await manifest(abs, "", lines);
     return { abs, folder, size, sha256: sha256Text(`${lines.join("\n")}\n`) };
   }
-  const sha256 = await sha256FileLean(abs);
+  const sha256 = await sha256File(abs);
   cache.set(key, { size: st.size, sha256 });
   return { abs, folder, size: st.size, sha256 };
 }
