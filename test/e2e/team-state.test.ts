@@ -60,18 +60,21 @@ describe("team deploys on a shared PostgreSQL backend", () => {
     const first = await startInBackground(r1.a, "up", {
       projectName: EXAMPLE_PROJECT,
       programModule: r1.programModule,
-      env: { BTD_FILER_BWLIMIT_KIB: "1024" },
+      env: { BTD_FILER_BWLIMIT_KIB: "256" },
     });
     const held = await waitUntil("the first deploy holds the lock of a", async () => {
       const k = await locks("a");
       return k.length === 1 ? k : undefined;
     });
-    const [refused, slotB] = await Promise.all([r2.a.up({ allowFailure: true }), r2.b.up()]);
+    const slotBRun = r2.b.up();
+    const refused = await r2.a.up({ allowFailure: true });
+    // Checked at once, while the throttled first deploy is still uploading:
+    // the refusal neither took nor broke its lock.
+    expect(await locks("a")).toEqual(held);
     expect(refused.ok).toBe(false);
     expect(refused.output).toContain("the stack is currently locked by 1 lock(s)");
     expect(refused.steps).toEqual({});
-    // The refusal neither took nor broke the first deploy's lock.
-    expect(await locks("a")).toEqual(held);
+    const slotB = await slotBRun;
     expect(slotB.outputs?.imageRemotePath?.value).toMatch(
       /^envs\/b\/meanrev-1\.0\.0-py311-[0-9a-f]{12}\.sqsh$/,
     );
