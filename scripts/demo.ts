@@ -63,7 +63,7 @@ function howToInspect(info: SandboxInfo, slot: OpOutcome | undefined): void {
   say("\nInspect it:");
   say(`   ls -la ${join(info.filer.root, "envs")} ${join(info.filer.root, "envs", "*")}`);
   say(
-    `   curl -su ${info.jenkins.user}:$(jq -r .jenkins.apiToken ${join(SANDBOX, "sandbox.json")}) ${info.jenkins.url}job/meanrev/job/prod/job/backtest/config.xml`,
+    `   curl -su ${info.jenkins.user}:$(node -p 'require("${join(SANDBOX, "sandbox.json")}").jenkins.apiToken') ${info.jenkins.url}job/meanrev/job/prod/job/backtest/config.xml`,
   );
   if (slot) {
     const image = join(info.filer.root, outputValue(slot, "imageRemotePath"));
