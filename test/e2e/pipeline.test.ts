@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarizeEventLog } from "../../provider/summary/main.ts";
 import { ensureChannel, installerPath } from "../support/conda/index.ts";
 import { type Filer, type MountedImage, mountImage, startFiler } from "../support/filer/index.ts";
+import { filesUnder } from "../support/files.ts";
 import { type JenkinsStandIn, startJenkins } from "../support/jenkins/index.ts";
 import { copyExample, type PipelineStacks, pipelineStacks } from "../support/pipeline/stacks.ts";
 import { REPO_ROOT, resourcesOfType } from "../support/pulumi/harness.ts";
@@ -29,14 +30,6 @@ function parameterDefault(configXml: string | undefined, name: string): string |
     new RegExp(`<name>${name}</name>[\\s\\S]*?<defaultValue>([^<]*)</defaultValue>`),
   );
   return m?.[1];
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
 }
 
 describe("the example pipeline, end to end", () => {

@@ -10,6 +10,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { filesUnder } from "../support/files.ts";
 import { resourcesOfType } from "../support/pulumi/harness.ts";
 import { startInBackground, waitUntil } from "../support/team/background.ts";
 import {
@@ -24,14 +25,6 @@ import { findSecrets, lockKeys, stateRows } from "../support/team/state-table.ts
 const ARTIFACT = "pulumi-nodejs:dynamic/backtest:FilerArtifact";
 const JOB = "pulumi-nodejs:dynamic/backtest:JenkinsJob";
 const FOLDER = "com.cloudbees.hudson.plugins.folder.Folder";
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
-}
 
 describe("team deploys on a shared PostgreSQL backend", () => {
   let t: TeamSandbox;

@@ -18,15 +18,7 @@ export interface SandboxInfo {
 
 /** What a program needs to reach the sandbox's services, from their handles. */
 export function sandboxInfoOf(
-  filer: {
-    host: string;
-    port: number;
-    user: string;
-    privateKey: string;
-    hostKey: string;
-    hostKeyFingerprint: string;
-    root: string;
-  },
+  filer: Omit<SandboxInfo["filer"], "commandLog">,
   jenkins: { url: string; admin: { name: string; apiToken: string } },
   conda: { channel: string; installer: string },
   commandLog = "",
