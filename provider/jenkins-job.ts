@@ -14,13 +14,13 @@ import { isAbsolute, relative, resolve } from "node:path";
 import type { KindOps, OpContext, Props } from "./context.ts";
 import { BacktestDeployError, hasCode } from "./errors.ts";
 import { sha256Text } from "./hash.ts";
-import { canonicalXml, childText, parseXml } from "./jenkins/canonical-xml.ts";
+import { canonicalXml, canonicalXmlOfParsed, childText, parseXml } from "./jenkins/canonical-xml.ts";
 import { JenkinsClient, type JenkinsCredentials, JenkinsHttpError } from "./jenkins/client.ts";
 import { DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME } from "./jenkins/default-template.ts";
 import { describeOwner, type MarkerOwner, ownershipOf, readMarker, withMarker } from "./jenkins/marker.ts";
 import { jobUrlPath, parseJobPath } from "./jenkins/names.ts";
 import { parseOwners } from "./jenkins/owners.ts";
-import { RESERVED_NAMES, RenderError, type RenderParameter, renderConfig } from "./jenkins/render.ts";
+import { RESERVED_NAMES, RenderError, type RenderParameter, renderConfigParsed } from "./jenkins/render.ts";
 import { registerSecret } from "./redact.ts";
 import { resolveSetting } from "./settings.ts";
 import { isUnknown, UNKNOWN } from "./unknown.ts";
@@ -267,7 +267,7 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
   let config: string;
   let rootElement: string;
   try {
-    config = renderConfig({
+    const rendered = renderConfigParsed({
       template: template.text,
       templateName: template.ref.path ?? "template",
       jenkinsfile: jenkinsfile?.text ?? "",
@@ -277,7 +277,10 @@ async function check(_olds: Props, news: Props, ctx: OpContext) {
       name: nameUnknown ? PLACEHOLDER("name") : fullName,
       vars: renderVars,
     });
-    const root = parseXml(config);
+    config = rendered.xml;
+    const root = rendered.root;
+    // diff and update compare this text next: its canonical form is remembered now, from the tree at hand.
+    canonicalXmlOfParsed(config, root);
     rootElement = root.name;
     const marker = readMarker(childText(root, "description"));
     if (marker === undefined || marker.project !== owner.project || marker.stack !== owner.stack) {

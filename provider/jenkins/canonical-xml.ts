@@ -52,6 +52,7 @@ const parser = new XMLParser({
 const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 export function decodeEntities(raw: string): string {
+  if (!raw.includes("&")) return raw;
   return raw.replace(/&([^;&\s]*);?/g, (whole, ref: string) => {
     if (!whole.endsWith(";"))
       throw new XmlSyntaxError(`"&" must start an entity reference, found "${whole}"`);
@@ -172,8 +173,42 @@ export function writeCanonical(node: XmlElement): string {
   return `<${node.name}${attrs}>${inner}</${node.name}>`;
 }
 
+/**
+ * One deploy compares the same texts several times (check, diff, update, and
+ * the read-back), and parsing dominates the provider's CPU on a large stack:
+ * remember the canonical form of the texts seen last. Strings in, strings out,
+ * so nothing shared can be changed by a caller.
+ */
+const CANONICAL_MEMO_SIZE = 1024;
+const canonicalMemo = new Map<string, string>();
+
+function remember(text: string, canonical: string): string {
+  if (canonicalMemo.size >= CANONICAL_MEMO_SIZE) {
+    const oldest = canonicalMemo.keys().next();
+    if (!oldest.done) canonicalMemo.delete(oldest.value);
+  }
+  canonicalMemo.set(text, canonical);
+  return canonical;
+}
+
 export function canonicalXml(text: string): string {
-  return writeCanonical(canonicalize(parseXml(text)));
+  const known = canonicalMemo.get(text);
+  if (known !== undefined) {
+    canonicalMemo.delete(text);
+    canonicalMemo.set(text, known);
+    return known;
+  }
+  return remember(text, writeCanonical(canonicalize(parseXml(text))));
+}
+
+/** Forgets the remembered forms, so a benchmark can measure a provider process that starts cold. */
+export function forgetCanonicalForms(): void {
+  canonicalMemo.clear();
+}
+
+/** canonicalXml of a text already parsed (by the caller, into `root`): saves parsing it again. */
+export function canonicalXmlOfParsed(text: string, root: XmlElement): string {
+  return canonicalMemo.get(text) ?? remember(text, writeCanonical(canonicalize(root)));
 }
 
 /** sha256 of the canonical form: equal for every spelling Jenkins may give the same job. */

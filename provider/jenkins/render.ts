@@ -8,7 +8,7 @@
  * who edited that file.
  */
 import nunjucks from "nunjucks";
-import { parseXml, XmlSyntaxError } from "./canonical-xml.ts";
+import { parseXml, type XmlElement, XmlSyntaxError } from "./canonical-xml.ts";
 
 export interface RenderParameter {
   name: string;
@@ -95,7 +95,33 @@ function expressionAt(
   return hit?.[1];
 }
 
+/**
+ * Compiled templates by name and text: a stack renders the same template for
+ * every job, and compiling it dominated check() on large stacks.
+ */
+const COMPILED_MEMO_SIZE = 64;
+const compiled = new Map<string, nunjucks.Template>();
+
+function compile(template: string, name: string): nunjucks.Template {
+  const key = `${name}\0${template}`;
+  let t = compiled.get(key);
+  if (t === undefined) {
+    t = new nunjucks.Template(template, env, name, true);
+    if (compiled.size >= COMPILED_MEMO_SIZE) {
+      const oldest = compiled.keys().next();
+      if (!oldest.done) compiled.delete(oldest.value);
+    }
+    compiled.set(key, t);
+  }
+  return t;
+}
+
 export function renderConfig(input: RenderInput): string {
+  return renderConfigParsed(input).xml;
+}
+
+/** renderConfig, also giving the parsed root that its well-formedness check built. */
+export function renderConfigParsed(input: RenderInput): { xml: string; root: XmlElement } {
   const context: Record<string, unknown> = {
     ...input.vars,
     vars: input.vars,
@@ -107,7 +133,7 @@ export function renderConfig(input: RenderInput): string {
   };
   let xml: string;
   try {
-    xml = new nunjucks.Template(input.template, env, input.templateName, true).render(context);
+    xml = compile(input.template, input.templateName).render(context);
   } catch (err) {
     const { reason, line, column } = locate(err instanceof Error ? err.message : String(err));
     const expr = /undefined value/.test(reason) ? expressionAt(input.template, line, column) : undefined;
@@ -116,8 +142,9 @@ export function renderConfig(input: RenderInput): string {
       : reason;
     throw new RenderError(input.templateName, detail, line, column);
   }
+  let root: XmlElement;
   try {
-    parseXml(xml);
+    root = parseXml(xml);
   } catch (err) {
     if (!(err instanceof XmlSyntaxError)) throw err;
     const lineText = err.line === undefined ? "" : (xml.split("\n")[err.line - 1] ?? "").trim();
@@ -130,7 +157,7 @@ export function renderConfig(input: RenderInput): string {
       templateLineOf(input.template, lineText),
     );
   }
-  return xml;
+  return { xml, root };
 }
 
 /** The template line that rendered to this text, when it holds no substitution; helps point at the file's own line. */

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalSha256,
   canonicalXml,
+  canonicalXmlOfParsed,
+  forgetCanonicalForms,
   parseXml,
   XmlSyntaxError,
 } from "../../../provider/jenkins/canonical-xml.ts";
@@ -108,5 +110,26 @@ describe("parseXml", () => {
   it("refuses undeclared entities and DOCTYPE", () => {
     expect(() => parseXml("<project>&nbsp;</project>")).toThrow(/undeclared entity/);
     expect(() => parseXml(`<!DOCTYPE x [<!ENTITY e "x">]><project/>`)).toThrow(/DOCTYPE/);
+  });
+});
+
+describe("canonicalXml remembers forms, not mistakes", () => {
+  it("a remembered text gives the same form as a cold parse", () => {
+    const text = `<?xml version='1.1' encoding='UTF-8'?>\n<project plugin="x@1">\n  <a>&amp;</a>\n</project>`;
+    const warm = canonicalXml(text);
+    forgetCanonicalForms();
+    expect(canonicalXml(text)).toBe(warm);
+    expect(warm).toBe("<project><a>&amp;</a></project>");
+  });
+
+  it("the form given from a parsed tree is the form of the text", () => {
+    const text = "<project>\n  <b c='1'/>\n</project>";
+    forgetCanonicalForms();
+    expect(canonicalXmlOfParsed(text, parseXml(text))).toBe(canonicalXml(text));
+  });
+
+  it("malformed text throws every time", () => {
+    expect(() => canonicalXml("<project><a></project>")).toThrow();
+    expect(() => canonicalXml("<project><a></project>")).toThrow();
   });
 });

@@ -117,3 +117,26 @@ describe("render errors name the template file and line", () => {
     ).not.toThrow();
   });
 });
+
+describe("compiled templates are reused, never their values", () => {
+  const template = `<project><x>{{ v }}</x><description>{{ description }}</description></project>`;
+
+  it("the same template renders each call's values", () => {
+    const a = renderConfig({ ...base, template, vars: { v: "first" } });
+    const b = renderConfig({ ...base, template, vars: { v: "second" } });
+    expect(childText(parseXml(a), "x")).toBe("first");
+    expect(childText(parseXml(b), "x")).toBe("second");
+  });
+
+  it("a changed template under the same file name renders the new text", () => {
+    renderConfig({ ...base, template, vars: { v: "1" } });
+    const changed = renderConfig({ ...base, template: template.replace("<x>", "<y/><x>"), vars: { v: "1" } });
+    expect(childElements(parseXml(changed)).map((c) => c.name)).toEqual(["y", "x", "description"]);
+  });
+
+  it("a template that failed to compile fails again, it is not remembered", () => {
+    const broken = "<project>{% if %}</project>";
+    expect(() => renderConfig({ ...base, template: broken })).toThrow(RenderError);
+    expect(() => renderConfig({ ...base, template: broken })).toThrow(RenderError);
+  });
+});
