@@ -151,14 +151,23 @@ async function buildInSlot(i: CondaSquashEnvInputs, ws: Workspace, ctx: OpContex
       resource: ctx.label,
       op: "create",
     });
-    const sha256 = await sha256File(partial, (done) =>
+    // The hash reads the image while the tree is dropped and the image tested: both only read it.
+    const hashing = sha256File(partial, (done) =>
       ctx.progress.tick({ phase: "hash", message: "hashing the image", done }),
     );
+    // Handled here so a read error waits for its turn below instead of crashing the provider.
+    hashing.catch(() => undefined);
+    try {
+      // What ships is what was tested: drop the tree, test the image itself at the prefix.
+      await clearDir(i.prefix);
+      await smokeTest(partial, i, ws, ctx);
+    } catch (err) {
+      // The cleanup below removes the image: let the hash finish with it first.
+      await hashing.catch(() => undefined);
+      throw err;
+    }
+    const sha256 = await hashing;
     const sizeBytes = (await stat(partial)).size;
-
-    // What ships is what was tested: drop the tree, test the image itself at the prefix.
-    await clearDir(i.prefix);
-    await smokeTest(partial, i, ws, ctx);
 
     const imageName = imageFileName(stem, sha256);
     const imagePath = join(ws.workDir, imageName);
