@@ -36,6 +36,8 @@ export interface TunnelErrorContext {
 }
 
 const TOKEN_ENV = "BTD_SSH_SHIM_TOKEN";
+/** --expose-gc: the shim frees ssh2's packet buffers as it goes (ssh-shim.ts collectPackets). */
+const SHIM_NODE_FLAGS = ["--no-warnings", "--expose-gc"];
 
 function shimPath(): string {
   // Next to this module: ssh-shim.ts when run from source, ssh-shim.js from dist.
@@ -74,7 +76,7 @@ export async function openTunnel(target: TunnelTarget, where: TunnelErrorContext
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const rsh = [process.execPath, "--no-warnings", shimPath(), socketPath].map(quoteForRsync).join(" ");
+  const rsh = [process.execPath, ...SHIM_NODE_FLAGS, shimPath(), socketPath].map(quoteForRsync).join(" ");
   return {
     rsh,
     env: { [TOKEN_ENV]: token },
