@@ -87,8 +87,10 @@ async function runOurs(req: OpRequest): Promise<Measured> {
       parentPeak = Math.max(parentPeak, await vmHwmKiB(proc.pid as number));
       for (const pid of await descendants(proc.pid as number)) {
         const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-        if (cmd.includes("ssh-shim")) shimPeak = Math.max(shimPeak, await vmHwmKiB(pid));
-        else if (cmd.startsWith("rsync\0")) rsyncPeak = Math.max(rsyncPeak, await vmHwmKiB(pid));
+        // rsync's own command line names the shim too (its -e): tell them apart by argv[0].
+        const argv0 = cmd.split("\0")[0] ?? "";
+        if (argv0.endsWith("rsync")) rsyncPeak = Math.max(rsyncPeak, await vmHwmKiB(pid));
+        else if (cmd.includes("ssh-shim")) shimPeak = Math.max(shimPeak, await vmHwmKiB(pid));
       }
       await new Promise((r) => setTimeout(r, 100));
     }
