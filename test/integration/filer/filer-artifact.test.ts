@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -7,6 +8,9 @@ import { filerArtifactOps as ops } from "../../../provider/filer-artifact.ts";
 import { type Filer, startFiler } from "../../support/filer/index.ts";
 import { acceptsServerCommand } from "../../unit/filer/rrsync-whitelist.ts";
 import { connection, ctxFor, tempFile } from "./helpers.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
 async function checked(news: Props, olds: Props = {}) {
   const r = await ops.check(olds, { btdName: "img", ...news }, ctxFor("img"));
@@ -63,6 +67,25 @@ describe("FilerArtifact against a locking Python rrsync", () => {
     expect(await readdir(join(filer.root, "envs"))).toEqual([]);
     // Already gone is success.
     await ops.delete(created.id, updated.outs, ctxFor("img"));
+  });
+
+  it("lands every byte of files sized around the shim's read buffer, SSH packets, window and GC step", async () => {
+    // 32 KiB packets, 256 KiB reads, a 2 MiB window (reading pauses when it is full), a GC every 16 MiB.
+    const sizes = [0, 1, 32 * KiB - 1, 32 * KiB, 256 * KiB, 256 * KiB + 1, 3 * MiB + 7, 40 * MiB + 3];
+    for (const size of sizes) {
+      const bytes = randomBytes(size);
+      const src = await tempFile(bytes);
+      const inputs = await checked({
+        ...connection(filer),
+        source: src,
+        remotePath: `sizes/s${size}-{sha12}`,
+      });
+      const created = await ops.create(inputs, ctxFor("img"));
+      const landed = await readFile(join(filer.root, inputs.remotePath as string));
+      expect(landed.length, `size ${size}`).toBe(size);
+      expect(landed.equals(bytes), `size ${size}`).toBe(true);
+      expect(created.outs.sizeBytes).toBe(size);
+    }
   });
 
   it("keeps `retain` earlier versions and deletes them with the resource", async () => {
