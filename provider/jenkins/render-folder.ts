@@ -1,11 +1,8 @@
-#!/usr/bin/env node
 /**
- * Offline render: `backtest-deploy-render <job-folder> <values.json>` writes
- * the config.xml a JenkinsJob would post to stdout, without any Jenkins, for
- * merge-request review and for debugging templates. The folder holds
- * Jenkinsfile, description.html (optional) and jenkins-config.xml
- * (optional: the built-in pipeline template otherwise); values.json holds
- * { name, vars?, parameters?, disabled?, project?, stack? }.
+ * A job folder rendered to the config.xml a JenkinsJob would post, without
+ * any Jenkins (the offline render of provider/cli/backtest-deploy-render.ts).
+ * The folder holds Jenkinsfile, description.html (optional) and
+ * jenkins-config.xml (optional: the built-in pipeline template otherwise).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +10,8 @@ import { DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME } from "./default-template.ts";
 import { withMarker } from "./marker.ts";
 import { type RenderParameter, renderConfig } from "./render.ts";
 
-interface Values {
+/** What values.json holds: the JenkinsJob inputs that are not files. */
+export interface Values {
   name?: string;
   vars?: Record<string, unknown>;
   parameters?: Array<{
@@ -54,24 +52,4 @@ export function renderJobFolder(folder: string, values: Values): string {
     name: values.name ?? "job",
     vars: values.vars ?? {},
   });
-}
-
-function main(argv: string[]): number {
-  const [folder, valuesPath] = argv;
-  if (!folder || !valuesPath) {
-    process.stderr.write("usage: backtest-deploy-render <job-folder> <values.json>\n");
-    return 2;
-  }
-  try {
-    const values = JSON.parse(readFileSync(valuesPath, "utf8")) as Values;
-    process.stdout.write(renderJobFolder(folder, values));
-    return 0;
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-}
-
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "\0")) {
-  process.exitCode = main(process.argv.slice(2));
 }
