@@ -91,7 +91,7 @@ export function toEngineEvent(raw: unknown): EngineEvent {
 /** Parses an event log. A line cut short (the CLI killed mid-write) is skipped only if it is the last. */
 export function parseEventLog(text: string): EngineEvent[] {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
-  return lines.flatMap((line, i) => {
+  const events = lines.flatMap((line, i) => {
     try {
       return [toEngineEvent(JSON.parse(line))];
     } catch (err) {
@@ -103,4 +103,13 @@ export function parseEventLog(text: string): EngineEvent[] {
       });
     }
   });
+  // An empty log must not read as "no changes".
+  if (events.length === 0) {
+    throw new BacktestDeployError({
+      code: "BTD_SUMMARY_EMPTY",
+      reason: "the event log holds no engine event",
+      hint: "pass the file written by `pulumi preview --event-log FILE`, after the preview ran",
+    });
+  }
+  return events;
 }

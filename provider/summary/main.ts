@@ -20,7 +20,13 @@ export interface SummaryIo {
 }
 
 export function summarizeEventLog(text: string): string {
-  return renderSummary(collectChanges(parseEventLog(text)));
+  return summarize(text).markdown;
+}
+
+/** The Markdown, and whether the log ran to the preview's end (else the command fails after printing). */
+function summarize(text: string): { markdown: string; complete: boolean } {
+  const changes = collectChanges(parseEventLog(text));
+  return { markdown: renderSummary(changes), complete: changes.complete };
 }
 
 export async function summaryMain(argv: readonly string[], io: SummaryIo): Promise<number> {
@@ -37,8 +43,13 @@ export async function summaryMain(argv: readonly string[], io: SummaryIo): Promi
   const source = argv[0] as string;
   try {
     const text = source === "-" ? await io.readStdin() : await readEvents(source);
-    io.stdout(summarizeEventLog(text));
-    return 0;
+    const { markdown, complete } = summarize(text);
+    io.stdout(markdown);
+    if (complete) return 0;
+    io.stderr(
+      "btd-preview-summary: the event log has no closing summary event: the preview did not finish, or the log was cut off [BTD_SUMMARY_INCOMPLETE]",
+    );
+    return 1;
   } catch (err) {
     io.stderr(`btd-preview-summary: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

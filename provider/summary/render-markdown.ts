@@ -109,6 +109,12 @@ function escapeHtml(text: string): string {
 export function renderSummary(p: PreviewChanges): string {
   const title = p.project ? `${code(p.project)} / ${code(p.stack ?? "?")}` : "";
   const out = [`### Pulumi preview${title ? ` of ${title}` : ""}`, ""];
+  if (!p.complete) {
+    out.push(
+      "**This event log ends before the preview's summary: the preview was cut off, or the log was. What follows may be incomplete.**",
+      "",
+    );
+  }
   if (p.errors.length > 0) {
     out.push("**The preview failed:**", "");
     for (const e of p.errors) out.push(`> ${e.split("\n").join("\n> ")}`, "");

@@ -43,6 +43,8 @@ export interface PreviewChanges {
   changes: ResourceChange[];
   unchanged: number;
   errors: string[];
+  /** The log holds the engine's closing summary: the preview ran to its end. */
+  complete: boolean;
 }
 
 function isInternal(type: string): boolean {
@@ -93,7 +95,9 @@ export function collectChanges(events: readonly EngineEvent[]): PreviewChanges {
   const errors: string[] = [];
   let project: string | undefined;
   let stack: string | undefined;
+  let complete = false;
   for (const event of events) {
+    if (event.summaryEvent) complete = true;
     const d = event.diagnosticEvent;
     if (d?.severity === "error" && d.message) errors.push(plainText(d.message));
     const m = event.resourcePreEvent?.metadata ?? event.resOutputsEvent?.metadata;
@@ -131,5 +135,5 @@ export function collectChanges(events: readonly EngineEvent[]): PreviewChanges {
       a.name.localeCompare(b.name),
   );
   for (const c of changes) unchanged.delete(c.urn);
-  return { project, stack, changes, unchanged: unchanged.size, errors };
+  return { project, stack, changes, unchanged: unchanged.size, errors, complete };
 }

@@ -44,6 +44,9 @@ const stack = JSON.stringify({
   },
 });
 
+/** The engine's closing event: the preview ran to its end. */
+const summary = JSON.stringify({ summaryEvent: { resourceChanges: { same: 1, update: 2, replace: 1 } } });
+
 const xml = (image: string, extra = "") =>
   [
     "<?xml version='1.1' encoding='UTF-8'?>",
@@ -229,18 +232,34 @@ describe("preview summary", () => {
     expect(parseSpec("numpy>=1.26")).toEqual({ name: "numpy" });
   });
 
-  it("refuses a corrupt event log but tolerates a cut last line", async () => {
+  it("refuses a corrupt or empty event log but tolerates a cut last line", async () => {
     expect(() => parseEventLog(`{bad\n${stack}`)).toThrow("BTD_SUMMARY_BAD_EVENT");
     expect(parseEventLog(`${stack}\n{"resourcePre`)).toHaveLength(1);
+    expect(() => parseEventLog("")).toThrow("BTD_SUMMARY_EMPTY");
+    expect(() => parseEventLog("{bad")).toThrow("BTD_SUMMARY_EMPTY");
+    let stdin = `${versionBump}\n${summary}`;
     const out: string[] = [];
     const err: string[] = [];
     const io = {
-      readStdin: async () => versionBump,
+      readStdin: async () => stdin,
       stdout: (t: string) => out.push(t),
       stderr: (t: string) => err.push(t),
     };
     expect(await summaryMain(["-"], io)).toBe(0);
     expect(out.join("")).toContain("meanrev-nightly");
+    expect(out.join("")).not.toContain("cut off");
+    expect(err).toEqual([]);
+
+    // Cut before the engine's summary: what is there is printed, flagged, and the command fails.
+    out.length = 0;
+    stdin = versionBump;
+    expect(await summaryMain(["-"], io)).toBe(1);
+    expect(out.join("")).toContain("the preview was cut off");
+    expect(out.join("")).toContain("meanrev-nightly");
+    expect(err.join("\n")).toContain("BTD_SUMMARY_INCOMPLETE");
+    stdin = "";
+    expect(await summaryMain(["-"], io)).toBe(1);
+    expect(err.join("\n")).toContain("BTD_SUMMARY_EMPTY");
     expect(await summaryMain(["/nonexistent/events.ndjson"], io)).toBe(1);
     expect(err.join("\n")).toContain("BTD_SUMMARY_READ");
     expect(await summaryMain([], io)).toBe(2);
