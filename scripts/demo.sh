@@ -7,7 +7,8 @@
 #   ./scripts/demo.sh switch b        make slot b live (verify, flip the link, re-render prod jobs)
 #   ./scripts/demo.sh preview STACK   preview a stack and write its merge-request summary
 #   ./scripts/demo.sh destroy         destroy live, b and a
-#   ./scripts/demo.sh stop            stop the sandbox
+#   ./scripts/demo.sh stop            stop the sandbox (destroy first: a new sandbox has other ports and keys)
+#   ./scripts/demo.sh reset           stop the sandbox and remove .sandbox (stacks, images, mounts)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$ROOT/scripts/setup.sh" >&2

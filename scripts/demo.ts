@@ -4,7 +4,7 @@
  * .sandbox/state. Run through scripts/demo.sh, which installs what is missing.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { summarizeEventLog } from "../provider/summary/main.ts";
 import { btdMountCommand, type PipelineStacks, pipelineStacks } from "../test/support/pipeline/stacks.ts";
@@ -67,12 +67,39 @@ function howToInspect(info: SandboxInfo, slot: OpOutcome | undefined): void {
   );
   if (slot) {
     const image = join(info.filer.root, outputValue(slot, "imageRemotePath"));
+    // This Node (24), not whatever `node` a fresh shell finds first.
+    const mount = btdMountCommand().replace(/^node /, `${process.execPath} `);
     say(
-      `   ${btdMountCommand()} --state-dir ${join(SANDBOX, "mounts")} --image ${image} --prefix ${outputValue(slot, "prefix")} -- meanrev-backtest --days 60 --output /tmp/meanrev-results`,
+      `   ${mount} --state-dir ${join(SANDBOX, "mounts")} --image ${image} --prefix ${outputValue(slot, "prefix")} -- meanrev-backtest --days 60 --output /tmp/meanrev-results`,
     );
   }
   say(`   cat ${info.filer.commandLog}      # every command line the filer's rrsync received`);
   say("Next: edit examples/backtest-pipeline/environment.yml (meanrev=1.1.0), then ./scripts/demo.sh deploy");
+}
+
+/**
+ * Our errors run from "<Kind> <name> <op>:" to their [BTD_…] code, maybe over
+ * several lines: those say why; Pulumi's own log around them does not.
+ */
+function whyItFailed(error: string): string {
+  const lines = error.split("\n");
+  const blocks = new Set<string>();
+  lines.forEach((line, end) => {
+    if (!/\[BTD_[A-Z0-9_]+\]/.test(line)) return;
+    let start = end;
+    while (
+      start > 0 &&
+      !/(CondaSquashEnv|FilerArtifact|FilerLink|JenkinsJob|LocalFile) \S+ [a-z]+: /.test(lines[start] ?? "")
+    )
+      start--;
+    blocks.add(
+      lines
+        .slice(start, end + 1)
+        .map((l) => `   ${l.trim()}`)
+        .join("\n"),
+    );
+  });
+  return blocks.size > 0 ? [...blocks].join("\n\n") : lines.slice(-15).join("\n");
 }
 
 async function up(stacks: PipelineStacks, name: string): Promise<OpOutcome> {
@@ -83,8 +110,20 @@ async function up(stacks: PipelineStacks, name: string): Promise<OpOutcome> {
 
 async function main(): Promise<void> {
   const [command = "up", ...rest] = process.argv.slice(2);
-  if (command === "stop") {
+  if (command === "stop" || command === "reset") {
     say((await stopSandbox(SANDBOX)) ? "sandbox stopped" : "no sandbox was running");
+    if (command === "reset") {
+      // The stacks name this sandbox's ports and keys; a new sandbox gets others, so they go too.
+      await rm(SANDBOX, { recursive: true, force: true });
+      say(
+        `removed ${SANDBOX} (stacks, local images, mounts): the next ./scripts/demo.sh starts from scratch`,
+      );
+    } else if (existsSync(join(SANDBOX, "state", ".pulumi", "stacks"))) {
+      say(
+        "The demo's stacks still point at this sandbox; a restarted sandbox has other ports and keys.\n" +
+          "Run ./scripts/demo.sh destroy before stop, or ./scripts/demo.sh reset to start over.",
+      );
+    }
     return;
   }
   const info = await startSandbox(SANDBOX);
@@ -116,7 +155,7 @@ async function main(): Promise<void> {
       const r = await up(stacks, idle);
       describeSlot(info, r);
       say(
-        `\nSlot ${idle} is deployed and tested by its test job. Make it live: ./scripts/demo.sh switch ${idle}`,
+        `\nSlot ${idle} is deployed; its test job (above) is ready to run. Make it live: ./scripts/demo.sh switch ${idle}`,
       );
       break;
     }
@@ -131,9 +170,7 @@ async function main(): Promise<void> {
       const r = await stacks.live.up({ allowFailure: true });
       if (!r.ok) {
         // The link and production jobs were left as they were; so is the demo's record.
-        say(
-          `\nThe switch to ${slot} failed and changed nothing:\n${(r.error ?? "").split("\n").slice(-15).join("\n")}`,
-        );
+        say(`\nThe switch to ${slot} failed and changed nothing:\n${whyItFailed(r.error ?? "")}`);
         process.exitCode = 1;
         return;
       }
@@ -161,7 +198,9 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown command "${command}": up, deploy, switch a|b, preview STACK, destroy, stop`);
+      throw new Error(
+        `unknown command "${command}": up, deploy, switch a|b, preview STACK, destroy, stop, reset`,
+      );
   }
 }
 
