@@ -8,7 +8,7 @@
 #   ./scripts/demo.sh preview STACK   preview a stack and write its merge-request summary
 #   ./scripts/demo.sh destroy         destroy live, b and a
 #   ./scripts/demo.sh stop            stop the sandbox (destroy first: a new sandbox has other ports and keys)
-#   ./scripts/demo.sh reset           stop the sandbox and remove .sandbox (stacks, images, mounts)
+#   ./scripts/demo.sh reset           stop the sandbox, remove .sandbox (stacks, images, mounts) and Pulumi.{a,b,live}.yaml
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$ROOT/scripts/setup.sh" >&2

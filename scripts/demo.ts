@@ -115,8 +115,10 @@ async function main(): Promise<void> {
     if (command === "reset") {
       // The stacks name this sandbox's ports and keys; a new sandbox gets others, so they go too.
       await rm(SANDBOX, { recursive: true, force: true });
+      for (const stack of ["a", "b", "live"])
+        await rm(join(REPO_ROOT, `Pulumi.${stack}.yaml`), { force: true });
       say(
-        `removed ${SANDBOX} (stacks, local images, mounts): the next ./scripts/demo.sh starts from scratch`,
+        `removed ${SANDBOX} (stacks, local images, mounts) and the stacks' config files: the next ./scripts/demo.sh starts from scratch`,
       );
     } else if (existsSync(join(SANDBOX, "state", ".pulumi", "stacks"))) {
       say(
@@ -138,6 +140,23 @@ async function main(): Promise<void> {
     liveSlot: state.liveSlot,
     env: { BTD_MOUNT_STATE_DIR: join(SANDBOX, "mounts") },
   });
+  // The example's default verify, unless this command is a switch with --verify: a failed
+  // switch's verify must not stay in the live stack's config for the next command.
+  stacks.setLiveConfig("verifyCommand", "");
+  try {
+    await runCommand(command, rest, info, state, stacks);
+  } finally {
+    await stacks.dispose();
+  }
+}
+
+async function runCommand(
+  command: string,
+  rest: string[],
+  info: SandboxInfo,
+  state: DemoState,
+  stacks: PipelineStacks,
+): Promise<void> {
   // Slot stacks read the live stack; it must exist before the first slot deploy.
   await stacks.live.init();
 

@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { ensureChannel, installerPath } from "../../test/support/conda/index.ts";
 import { startFiler } from "../../test/support/filer/index.ts";
 import { startJenkins } from "../../test/support/jenkins/index.ts";
-import { copyExample, pipelineStacks } from "../../test/support/pipeline/stacks.ts";
-import { createProject, REPO_ROOT } from "../../test/support/pulumi/harness.ts";
+import { copyExample, type PipelineStacks, pipelineStacks } from "../../test/support/pipeline/stacks.ts";
+import { createProject, type PulumiProject, REPO_ROOT } from "../../test/support/pulumi/harness.ts";
 import { sandboxInfoOf } from "../../test/support/sandbox/info.ts";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1] || 5);
@@ -22,12 +22,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const channel = await ensureChannel();
 const [filer, jenkins] = await Promise.all([startFiler(), startJenkins()]);
 const root = await mkdtemp(join(tmpdir(), "btd-bench-noop-"));
+let stacks: PipelineStacks | undefined;
+let trivial: PulumiProject | undefined;
 try {
   const project = join(root, "deploy");
   await copyExample(project);
   const backend = join(root, "backend");
   await mkdir(backend);
-  const stacks = await pipelineStacks({
+  stacks = await pipelineStacks({
     workDir: project,
     programModule: join(project, "index.ts"),
     backendUrl: `file://${backend}`,
@@ -38,7 +40,7 @@ try {
   await stacks.live.init();
   const first = await stacks.a.up();
   const dynamic = Object.keys(first.steps).length;
-  const trivial = await createProject({
+  trivial = await createProject({
     projectName: "trivial",
     programModule: join(REPO_ROOT, "test/e2e/programs/trivial.ts"),
     backendUrl: `file://${backend}`,
@@ -67,6 +69,6 @@ try {
   await trivial.destroy();
   await stacks.a.destroy();
 } finally {
-  await Promise.allSettled([filer.stop(), jenkins.stop()]);
+  await Promise.allSettled([filer.stop(), jenkins.stop(), stacks?.dispose(), trivial?.dispose()]);
   await rm(root, { recursive: true, force: true });
 }

@@ -71,7 +71,7 @@ describe("the example pipeline, end to end", () => {
 
   afterAll(async () => {
     await mounted?.unmount();
-    await Promise.allSettled([filer?.stop(), jenkins?.stop()]);
+    await Promise.allSettled([filer?.stop(), jenkins?.stop(), stacks?.dispose()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 

@@ -10,14 +10,28 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createProject, type Deployment, REPO_ROOT, resourcesOfType } from "../support/pulumi/harness.ts";
+import {
+  createProject as createProjectIn,
+  type Deployment,
+  REPO_ROOT,
+  resourcesOfType,
+} from "../support/pulumi/harness.ts";
 import { installPackageCopy } from "../support/pulumi/package-copy.ts";
 
 const TYPE = "pulumi-nodejs:dynamic/backtest:LocalFile";
 const GOLDEN_DIR = join(REPO_ROOT, "test/e2e/fixtures/golden");
 const cleanup: string[] = [];
+const projects: Array<{ dispose(): Promise<void> }> = [];
+
+/** createProject, disposed after all tests (its run scratch goes with it). */
+async function createProject(...args: Parameters<typeof createProjectIn>) {
+  const project = await createProjectIn(...args);
+  projects.push(project);
+  return project;
+}
 
 afterAll(async () => {
+  for (const p of projects) await p.dispose();
   for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
 });
 

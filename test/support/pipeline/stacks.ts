@@ -33,6 +33,8 @@ export interface PipelineStacks {
   stack(name: string): PulumiProject;
   setLiveSlot(slot: string): void;
   setLiveConfig(key: string, value: string): void;
+  /** Removes the scratch of the three projects' runs (the stacks and the work folder stay). */
+  dispose(): Promise<void>;
 }
 
 export function btdMountCommand(): string {
@@ -92,6 +94,9 @@ export async function pipelineStacks(o: PipelineOptions): Promise<PipelineStacks
     },
     setLiveSlot: (slot) => live.setConfig({ "meanrev-backtests:liveSlot": { value: slot } }),
     setLiveConfig: (key, value) => live.setConfig({ [`meanrev-backtests:${key}`]: { value } }),
+    dispose: async () => {
+      await Promise.all([a.dispose(), b.dispose(), live.dispose()]);
+    },
   };
 }
 

@@ -157,16 +157,19 @@ export async function createProject(options: ProjectOptions): Promise<PulumiProj
       refreshFirst: flags.refresh,
       targets: flags.targets,
     };
-    await writeFile(`${base}.request.json`, JSON.stringify(req));
-    const proc = await execa("node", ["--no-warnings", RUNNER, `${base}.request.json`], {
+    // The request holds the stack's config, secrets included: it lives only while the run does.
+    await writeFile(`${base}.request.json`, JSON.stringify(req), { mode: 0o600 });
+    const runner = execa("node", ["--no-warnings", RUNNER, `${base}.request.json`], {
       cwd: workDir,
       reject: false,
       all: true,
       env: { ...baseEnv, ...flags.env },
     });
+    const proc = await runner.finally(() => rm(`${base}.request.json`, { force: true }));
     const result: RunResult = existsSync(req.resultFile)
       ? (JSON.parse(await readFile(req.resultFile, "utf8")) as RunResult)
       : { ok: false, error: proc.all ?? "runner produced no result" };
+    await rm(req.resultFile, { force: true });
     const events = existsSync(req.eventsFile)
       ? (await readFile(req.eventsFile, "utf8"))
           .split("\n")

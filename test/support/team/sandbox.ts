@@ -53,6 +53,7 @@ export async function startTeamSandbox(): Promise<TeamSandbox> {
   const installerLog = join(root, "installer.log");
   const backendUrl = pg.backendUrl(TEAM_DATABASE);
   const info = sandboxInfoOf(filer, jenkins, { channel, installer: installerPath });
+  const runners: PipelineStacks[] = [];
   const runner = async (name: string, from?: Runner): Promise<Runner> => {
     const workDir = join(root, name, "checkout", "deploy");
     await copyExample(workDir);
@@ -74,6 +75,7 @@ export async function startTeamSandbox(): Promise<TeamSandbox> {
     });
     const own = { "backtest:condaWorkDir": { value: join(root, name, "conda-work") } };
     for (const s of [stacks.a, stacks.b, stacks.live]) s.setConfig(own);
+    runners.push(stacks);
     return { ...stacks, name, workDir, programModule };
   };
   return {
@@ -91,7 +93,7 @@ export async function startTeamSandbox(): Promise<TeamSandbox> {
         .map((l) => JSON.parse(l) as string[]),
     runner,
     stop: async () => {
-      await Promise.allSettled([filer.stop(), jenkins.stop(), pg.stop()]);
+      await Promise.allSettled([filer.stop(), jenkins.stop(), pg.stop(), ...runners.map((r) => r.dispose())]);
       await rm(root, { recursive: true, force: true });
     },
   };
