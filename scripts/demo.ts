@@ -77,6 +77,17 @@ function howToInspect(info: SandboxInfo, slot: OpOutcome | undefined): void {
   say("Next: edit examples/backtest-pipeline/environment.yml (meanrev=1.1.0), then ./scripts/demo.sh deploy");
 }
 
+/** Why a run failed, in the words of whoever refused: our provider's errors, else the program's. */
+function failureOf(r: OpOutcome): string {
+  const ours = whyItFailed(r.error ?? "");
+  if (/\[BTD_/.test(ours)) return ours;
+  const program = r.events
+    .flatMap((e) => (e.diagnosticEvent?.severity === "error" ? [e.diagnosticEvent.message] : []))
+    .map((m) => m.replace(/<\{%[a-z]+%\}>/g, "").trim())
+    .filter((m) => m !== "" && m !== "update failed" && m !== "preview failed");
+  return program.length > 0 ? [...new Set(program)].map((m) => `   ${m}`).join("\n") : ours;
+}
+
 /**
  * Our errors run from "<Kind> <name> <op>:" to their [BTD_…] code, maybe over
  * several lines: those say why; Pulumi's own log around them does not.
@@ -103,7 +114,14 @@ function whyItFailed(error: string): string {
 }
 
 async function up(stacks: PipelineStacks, name: string): Promise<OpOutcome> {
-  const r = await stacks.stack(name).up();
+  const r = await stacks.stack(name).up({ allowFailure: true });
+  if (!r.ok) {
+    const why = failureOf(r);
+    const next = /is in service/.test(why)
+      ? "\nIn the demo, the idle slot is deployed with: ./scripts/demo.sh deploy"
+      : "";
+    throw new Error(`pulumi up of stack ${name} failed:\n${why}${next}`);
+  }
   report(name, r);
   return r;
 }
@@ -189,7 +207,7 @@ async function runCommand(
       const r = await stacks.live.up({ allowFailure: true });
       if (!r.ok) {
         // The link and production jobs were left as they were; so is the demo's record.
-        say(`\nThe switch to ${slot} failed and changed nothing:\n${whyItFailed(r.error ?? "")}`);
+        say(`\nThe switch to ${slot} failed and changed nothing:\n${failureOf(r)}`);
         process.exitCode = 1;
         return;
       }

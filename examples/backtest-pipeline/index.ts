@@ -110,7 +110,7 @@ async function slotProgram(cfg: pulumi.Config, s: Settings) {
   const servedIdentity = (await live.getOutputDetails("liveEnvIdentity")).value;
   if (inService && servedIdentity !== identity && !cfg.getBoolean("forceInService")) {
     const idle = SLOTS.find((x) => x !== slot);
-    throw new Error(
+    throw new pulumi.RunError(
       `slot ${slot} is in service (stack ${LIVE_STACK} has liveSlot=${slot}) and its env would change ` +
         `(environment.yml now pins ${PROJECT_PACKAGE}=${version}): production jobs have its image mounted, ` +
         `so it is not replaced. Deploy to the idle slot instead (pulumi up -s ${idle}), then switch ${LIVE_STACK}; ` +
