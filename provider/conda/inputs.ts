@@ -47,6 +47,8 @@ export interface CondaSquashEnvInputs {
   btdName: string;
   specs?: string[];
   environmentFile?: FileInput;
+  /** What environmentFile asks for, shown to reviewers by the preview summary; not identity (diff ignores it). */
+  requestedSpecs?: string[];
   lockFile?: FileInput;
   /** The env's main package (names the prefix and the image). */
   project?: string;
@@ -134,6 +136,7 @@ export async function checkInputs(
       if (deps.length === 0) f.add("environmentFile", `environmentFile "${envPath}" lists no dependencies`);
       identity = identityFromSpecs(deps, project);
       out.environmentFile = { path: file.rel, sha256: sha256Text(file.text) } satisfies FileInput;
+      out.requestedSpecs = deps;
     }
   } else if (isUnknown(news.environmentFile)) out.environmentFile = news.environmentFile;
 

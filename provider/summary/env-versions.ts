@@ -32,8 +32,9 @@ export function parseSpec(spec: string): { name: string; version?: string } {
   return m[2] ? { name: m[1], version: m[2].replace(/\.\*$/, "") } : { name: m[1] };
 }
 
+/** The specs given, or those an environmentFile asks for. */
 function fromSpecs(props: PropertyBag | undefined): Map<string, string | undefined> | undefined {
-  const specs = props?.specs;
+  const specs = props?.specs ?? props?.requestedSpecs;
   if (!Array.isArray(specs) || containsSecret(specs)) return undefined;
   const out = new Map<string, string | undefined>();
   for (const s of specs) if (typeof s === "string") out.set(parseSpec(s).name, parseSpec(s).version);

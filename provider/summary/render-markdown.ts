@@ -52,6 +52,12 @@ function countsLine(p: PreviewChanges): string {
   return `**${parts.join(" · ")}** (${p.unchanged} unchanged)`;
 }
 
+/** An installed 3.11.2 still satisfies a requested 3.11: not a change to point at. */
+function sameVersion(before: string | undefined, after: string | undefined): boolean {
+  if (before === after) return true;
+  return before !== undefined && after !== undefined && before.startsWith(`${after}.`);
+}
+
 function envSection(envs: EnvVersions[]): string[] {
   if (envs.length === 0) return [];
   const out = ["", "#### Environments", ""];
@@ -63,7 +69,7 @@ function envSection(envs: EnvVersions[]): string[] {
     if (e.rows.length > 0) {
       out.push("", "| Package | Before | After |", "|---|---|---|");
       for (const r of e.rows) {
-        const changed = r.before !== r.after ? " ⬅" : "";
+        const changed = sameVersion(r.before, r.after) ? "" : " ⬅";
         out.push(`| ${cell(r.name)} | ${cell(r.before ?? "—")} | ${cell(r.after ?? "—")}${changed} |`);
       }
     }

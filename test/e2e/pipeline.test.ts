@@ -193,6 +193,8 @@ describe("the example pipeline, end to end", () => {
     const md = summarizeEventLog(r.events.map((e) => JSON.stringify(e)).join("\n"));
     expect(md).toMatch(/replace.*CondaSquashEnv.*env/);
     expect(md).toMatch(/meanrev.*1\.0\.0.*1\.1\.0/);
+    // Installed before, asked for by environment.yml after.
+    expect(md).toContain("| meanrev | 1.0.0 | 1.1.0 ⬅ |");
     expect(md).toContain("```diff");
     expect(md).toContain("test-job");
   });

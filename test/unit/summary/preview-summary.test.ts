@@ -136,6 +136,31 @@ describe("preview summary", () => {
     expect(md).not.toContain("__provider");
   });
 
+  it("shows what an environmentFile asks for against what was installed", () => {
+    const line = JSON.parse(
+      pre(
+        "replace",
+        "CondaSquashEnv",
+        "env",
+        { environmentFile: { path: "environment.yml", sha256: "1" }, project: "meanrev" },
+        {
+          environmentFile: { path: "environment.yml", sha256: "2" },
+          requestedSpecs: ["python=3.11", "meanrev=1.1.0"],
+          project: "meanrev",
+        },
+      ),
+    );
+    line.resourcePreEvent.metadata.old.outputs = {
+      packages: [
+        { name: "meanrev", version: "1.0.0", build: "py_0", channel: "local" },
+        { name: "python", version: "3.11.2", build: "0", channel: "local" },
+      ],
+    };
+    const md = summarizeEventLog(JSON.stringify(line));
+    expect(md).toContain("| meanrev | 1.0.0 | 1.1.0 ⬅ |");
+    expect(md).toContain("| python | 3.11.2 | 3.11 |");
+  });
+
   it("takes exact versions from the recorded package list when there is one", () => {
     const line = pre(
       "update",
