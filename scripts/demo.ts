@@ -40,7 +40,8 @@ function outputValue(r: OpOutcome, name: string): string {
 function report(stack: string, r: OpOutcome): void {
   const changes = r.summary?.resourceChanges ?? {};
   const changed = Object.entries(changes)
-    .filter(([op]) => op !== "same" && op !== "read")
+    // "discard": the engine dropping its read of another stack's outputs; nothing of ours.
+    .filter(([op]) => op !== "same" && op !== "read" && op !== "discard")
     .map(([op, n]) => `${n} ${op}`);
   say(`\n== stack ${stack}: ${changed.length > 0 ? changed.join(", ") : "no changes"}`);
 }

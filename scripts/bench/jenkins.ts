@@ -379,7 +379,7 @@ async function main(): Promise<void> {
     }
     console.log("");
     console.log(
-      `provider vs curl loop:         ${(curlLoop.seconds / provider.seconds).toFixed(2)}x faster (target >= 5x) with at most ${provider.maxOpenConnections} concurrent connections (target <= 8)`,
+      `provider vs curl loop:         ${(curlLoop.seconds / provider.seconds).toFixed(2)}x faster, target >= 5x ${curlLoop.seconds / provider.seconds >= 5 ? "OK" : "MISSED"}; at most ${provider.maxOpenConnections} concurrent connections, target <= 8 ${provider.maxOpenConnections <= 8 ? "OK" : "MISSED"}`,
     );
     console.log(`provider vs careful curl loop: ${(careful.seconds / provider.seconds).toFixed(2)}x faster`);
     console.log(
@@ -388,7 +388,9 @@ async function main(): Promise<void> {
     console.log(
       `lower bound of the provider at this latency: ${JOBS} jobs x 2 requests (write, then read back) x ${LATENCY_MS} ms / ${Math.min(PARALLEL, JENKINS_CONNECTIONS)} at once = ${((JOBS * 2 * LATENCY_MS) / Math.min(PARALLEL, JENKINS_CONNECTIONS) / 1000).toFixed(2)} s`,
     );
-    console.log(`preview with nothing changed: ${preview.requests} HTTP requests (must be 0)`);
+    console.log(
+      `preview with nothing changed: ${preview.requests} HTTP requests, must be 0 ${preview.requests === 0 ? "OK" : "MISSED"}`,
+    );
     if (pulumiUp) {
       console.log(
         `whole pulumi up vs curl loop: ${(curlLoop.seconds / pulumiUp.checkpointed.seconds).toFixed(2)}x; with PULUMI_SKIP_CHECKPOINTS=true ${(curlLoop.seconds / pulumiUp.unchecked.seconds).toFixed(2)}x (for the record)`,

@@ -65,7 +65,7 @@ try {
   console.log(
     `  ${dynamic} trivial dynamic resources  ${(b / 1000).toFixed(2)} s   runs: ${base.join(", ")} ms`,
   );
-  console.log(`  ratio ${(a / b).toFixed(2)}x (target <= 1.3x)`);
+  console.log(`  ratio ${(a / b).toFixed(2)}x, target <= 1.3x ${a / b <= 1.3 ? "OK" : "MISSED"}`);
   await trivial.destroy();
   await stacks.a.destroy();
 } finally {
