@@ -6,7 +6,9 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { KIND_NAMES } from "../provider/index.ts";
 import { summarizeEventLog } from "../provider/summary/main.ts";
+import { plainText } from "../provider/summary/resource-changes.ts";
 import { btdMountCommand, type PipelineStacks, pipelineStacks } from "../test/support/pipeline/stacks.ts";
 import { type OpOutcome, REPO_ROOT } from "../test/support/pulumi/harness.ts";
 import { DEFAULT_SANDBOX_DIR, startSandbox, stopSandbox } from "../test/support/sandbox/control.ts";
@@ -84,7 +86,7 @@ function failureOf(r: OpOutcome): string {
   if (/\[BTD_/.test(ours)) return ours;
   const program = r.events
     .flatMap((e) => (e.diagnosticEvent?.severity === "error" ? [e.diagnosticEvent.message] : []))
-    .map((m) => m.replace(/<\{%[a-z]+%\}>/g, "").trim())
+    .map(plainText)
     .filter((m) => m !== "" && m !== "update failed" && m !== "preview failed");
   return program.length > 0 ? [...new Set(program)].map((m) => `   ${m}`).join("\n") : ours;
 }
@@ -93,17 +95,15 @@ function failureOf(r: OpOutcome): string {
  * Our errors run from "<Kind> <name> <op>:" to their [BTD_…] code, maybe over
  * several lines: those say why; Pulumi's own log around them does not.
  */
+const OUR_ERROR_START = new RegExp(`(${KIND_NAMES.join("|")}) \\S+ [a-z]+: `);
+
 function whyItFailed(error: string): string {
   const lines = error.split("\n");
   const blocks = new Set<string>();
   lines.forEach((line, end) => {
     if (!/\[BTD_[A-Z0-9_]+\]/.test(line)) return;
     let start = end;
-    while (
-      start > 0 &&
-      !/(CondaSquashEnv|FilerArtifact|FilerLink|JenkinsJob|LocalFile) \S+ [a-z]+: /.test(lines[start] ?? "")
-    )
-      start--;
+    while (start > 0 && !OUR_ERROR_START.test(lines[start] ?? "")) start--;
     blocks.add(
       lines
         .slice(start, end + 1)

@@ -44,6 +44,11 @@ const stack = JSON.stringify({
   },
 });
 
+/** A CondaSquashEnv's `packages` output, as the provider records it. */
+const installed = (...packages: Array<[name: string, version: string]>) => ({
+  packages: packages.map(([name, version]) => ({ name, version, build: "0", channel: "local" })),
+});
+
 /** The engine's closing event: the preview ran to its end. */
 const summary = JSON.stringify({ summaryEvent: { resourceChanges: { same: 1, update: 2, replace: 1 } } });
 
@@ -150,12 +155,7 @@ describe("preview summary", () => {
         },
       ),
     );
-    line.resourcePreEvent.metadata.old.outputs = {
-      packages: [
-        { name: "meanrev", version: "1.0.0", build: "py_0", channel: "local" },
-        { name: "python", version: "3.11.2", build: "0", channel: "local" },
-      ],
-    };
+    line.resourcePreEvent.metadata.old.outputs = installed(["meanrev", "1.0.0"], ["python", "3.11.2"]);
     const md = summarizeEventLog(JSON.stringify(line));
     expect(md).toContain("| meanrev | 1.0.0 | 1.1.0 ⬅ |");
     expect(md).toContain("| python | 3.11.2 | 3.11 |");
@@ -170,18 +170,8 @@ describe("preview summary", () => {
       { lockFile: { path: "env.lock", sha256: "2" } },
     );
     const withOutputs = JSON.parse(line);
-    withOutputs.resourcePreEvent.metadata.old.outputs = {
-      packages: [
-        { name: "meanrev", version: "1.0.0", build: "py_0", channel: "local" },
-        { name: "numpy", version: "1.26.4", build: "0", channel: "local" },
-      ],
-    };
-    withOutputs.resourcePreEvent.metadata.new.outputs = {
-      packages: [
-        { name: "meanrev", version: "1.0.1", build: "py_0", channel: "local" },
-        { name: "numpy", version: "1.26.4", build: "0", channel: "local" },
-      ],
-    };
+    withOutputs.resourcePreEvent.metadata.old.outputs = installed(["meanrev", "1.0.0"], ["numpy", "1.26.4"]);
+    withOutputs.resourcePreEvent.metadata.new.outputs = installed(["meanrev", "1.0.1"], ["numpy", "1.26.4"]);
     const md = summarizeEventLog(JSON.stringify(withOutputs));
     expect(md).toContain("| meanrev | 1.0.0 | 1.0.1 ⬅ |");
     expect(md).not.toContain("| numpy");
